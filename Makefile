@@ -1,0 +1,67 @@
+# The commands the README names. `make test` and `make reproduce` create .venv when it is missing,
+# install only when settings.ini or setup.py changed, and then run.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The CPU build of torch; on a GPU node use environment.yaml instead.
+TORCH_SPEC ?= torch==2.13.0
+PRESET ?= demo
+export HF_HUB_OFFLINE := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: install test check-clean check-sync nbtest pytest reproduce export clean-nbs lab
+
+install: $(STAMP)
+
+$(STAMP): settings.ini setup.py pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing into $(VENV) (first run takes a few minutes)"
+	$(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+# a fingerprint of every file below a folder, to see whether a tool changed any of them
+fingerprint = find $(1) -type f -not -path '*/__pycache__/*' -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum
+
+check-clean: $(STAMP)
+	@before=$$($(call fingerprint,nbs)); $(BIN)/nbdev_clean >/dev/null; after=$$($(call fingerprint,nbs)); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "FAILED check 1/4 (clean notebooks): nbs/ held notebooks that were not clean."; \
+	  echo "  nbdev_clean has now cleaned them: review 'git diff nbs/' and commit."; exit 1; fi; \
+	echo "ok check 1/4: notebooks are clean"
+
+check-sync: $(STAMP)
+	@before=$$($(call fingerprint,cellfluxmm)); $(BIN)/nbdev_export; after=$$($(call fingerprint,cellfluxmm)); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "FAILED check 2/4 (library in sync): cellfluxmm/ differed from what the notebooks export."; \
+	  echo "  cellfluxmm/ is generated: make the change in nbs/, then run '$(BIN)/nbdev_export' and commit both"; \
+	  echo "  (nbdev_export has now rewritten cellfluxmm/; 'git diff cellfluxmm/' shows what differed)."; exit 1; fi; \
+	echo "ok check 2/4: cellfluxmm/ is what nbdev_export makes of nbs/"
+
+nbtest: $(STAMP)
+	@$(BIN)/nbdev_test --n_workers 2 || { echo "FAILED check 3/4 (nbdev_test): a notebook cell raised; the notebook and cell are named above. Rerun one with '$(BIN)/nbdev_test --path nbs/NAME.ipynb'."; exit 1; }
+	@echo "ok check 3/4: nbdev_test"
+
+pytest: $(STAMP)
+	@$(BIN)/python -m pytest -q tests/ || { echo "FAILED check 4/4 (pytest tests/): see the failures above; rerun one with '$(BIN)/python -m pytest tests/FILE -k NAME'."; exit 1; }
+	@echo "ok check 4/4: pytest"
+
+test: $(STAMP)
+	@$(MAKE) --no-print-directory check-clean
+	@$(MAKE) --no-print-directory check-sync
+	@$(MAKE) --no-print-directory nbtest
+	@$(MAKE) --no-print-directory pytest
+
+reproduce: $(STAMP)
+	$(BIN)/cellfluxmm reproduce --preset $(PRESET)
+
+export: $(STAMP)
+	$(BIN)/nbdev_export
+
+clean-nbs: $(STAMP)
+	$(BIN)/nbdev_clean
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[lab]" && $(BIN)/jupyter lab nbs/
