@@ -4,7 +4,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# reinstall only when what pip reads changes (by content: nbdev_export rewrites pyproject.toml's timestamp)
+DEPS_HASH := $(shell cat settings.ini setup.py pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+STAMP  := $(VENV)/.installed-$(DEPS_HASH)
 # The CPU build of torch; on a GPU node use environment.yaml instead.
 TORCH_SPEC ?= torch==2.13.0
 PRESET ?= demo
@@ -15,12 +17,12 @@ export PYTHONHASHSEED := 0
 
 install: $(STAMP)
 
-$(STAMP): settings.ini setup.py pyproject.toml
+$(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing into $(VENV) (first run takes a few minutes)"
 	$(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev]"
-	@touch $(STAMP)
+	@rm -f $(VENV)/.installed*; touch $(STAMP)
 
 # a fingerprint of every file below a folder, to see whether a tool changed any of them
 fingerprint = find $(1) -type f -not -path '*/__pycache__/*' -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum
