@@ -24,7 +24,7 @@ def test_papermill_train_notebook(root, smoke_data, tmp_path):
 def test_two_processes_match_one(smoke_data, tmp_path):
     "A 2-process gloo run (torchrun) ends with the weights of a 1-process run with the same global batch."
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    script = Path(__file__).parent/'ddp_train.py'
+    script = Path(__file__).parent/'train_job.py'
     one = subprocess.run([sys.executable, script, smoke_data, tmp_path/'one', '1'], capture_output=True, text=True, env=env)
     assert one.returncode == 0, one.stderr[-3000:]
     two = subprocess.run([BIN/'torchrun', '--nproc_per_node', '2', '--master_port', '29517', script, smoke_data, tmp_path/'two', '1'],
