@@ -9,77 +9,95 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from .core import rng_for
-from .data import PairDataset, images_to_float
+from .core import get_device, rng_for, tune_runtime
+from .data import PackedStore, PairDataset
 from .autoencoders import ImageAutoencoder, encode_images
 from .sit import JointSiT, sit_config
 from .flow import FlowConfig, flow_loss
 from .sampler import euler, guided
 
 # %% auto #0
-__all__ = ['TARGETS', 'timeit', 'bench_cache', 'bench_cache_paper_sizes', 'bench_cfg', 'matmul_flops', 'bench_mfu',
-           'bench_loader', 'bench_peak_memory', 'bench_eval', 'run_bench']
+__all__ = ['TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_sizes', 'bench_cfg', 'matmul_flops', 'bench_mfu',
+           'bench_loader', 'peak_rss_bytes', 'bench_peak_memory', 'bench_eval', 'run_bench']
 
 # %% ../nbs/13_bench.ipynb #7d534cb0
+def _stats(ts:list[float]) -> dict:
+    return {'median_s': statistics.median(ts), 'min_s': min(ts), 'max_s': max(ts), 'reps': len(ts)}
+
 def timeit(fn, reps:int=5, warmup:int=1) -> dict:
     "Median, min and max seconds of `fn()` over `reps` runs after `warmup` runs."
     for _ in range(warmup): fn()
     ts = []
     for _ in range(reps):
         t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
-    return {'median_s': statistics.median(ts), 'min_s': min(ts), 'max_s': max(ts), 'reps': reps}
+    return _stats(ts)
+
+def compare(fns:dict, reps:int=7, warmup:int=1) -> dict:
+    "Time several functions in alternation (A B A B ...), so that a slow spell of the machine hits all of them alike."
+    for _ in range(warmup):
+        for f in fns.values(): f()
+    ts = {k: [] for k in fns}
+    for _ in range(reps):
+        for k, f in fns.items():
+            t = time.perf_counter(); f(); ts[k].append(time.perf_counter() - t)
+    return {k: _stats(v) for k, v in ts.items()}
 
 # %% ../nbs/13_bench.ipynb #aa99af9b
 def _train_step(model, opt, z0, z1, y, flow):
     loss, _ = flow_loss(model, z0, z1, y, flow)
     opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
 
-def bench_cache(prep, run, batch:int, reps:int=5) -> dict:
-    "Training steps per second from the latent cache vs encoding images (and profiles) on every step."
+def _adamw(model): return torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)  # as the trainer on CPU and CUDA
+
+def bench_cache(prep, run, batch:int, reps:int=7) -> dict:
+    "Training steps per second from the latent cache vs reading and encoding images and profiles on every step."
     from cellfluxmm.train import LatentPairs
-    data = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond)
-    model = JointSiT(run.sit); opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    latents, pairs = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond), PairDataset(prep.store, 'train')
+    model = JointSiT(run.sit); opt = _adamw(model)
     k = np.arange(batch)
-    z0, z1, y = data.samples(k)
-    cached = timeit(lambda: _train_step(model, opt, z0, z1, y, run.flow), reps)
-    d = data.draws(0).iloc[data.rows[k]]
-    genes = np.asarray(prep.store.genes)
-    def encoded():
+    y = latents.samples(k)[2]
+    def cached(): _train_step(model, opt, *latents.samples(k), run.flow)
+    def read_encode():
         with torch.no_grad():
-            imgs = images_to_float(prep.store.read_images(np.r_[d.ctrl_image, d.pert_image]))
-            zi = encode_images(prep.image_ae, imgs)
-            zg = prep.gene_ae.encode(torch.from_numpy(genes[np.r_[d.ctrl_gene, d.pert_gene]]))
-        _train_step(model, opt, {'image': zi[:batch], 'gene': zg[:batch]}, {'image': zi[batch:], 'gene': zg[batch:]}, y, run.flow)
-    enc = timeit(encoded, reps)
-    return {'cached_steps_per_s': 1 / cached['median_s'], 'encoding_steps_per_s': 1 / enc['median_s'],
-            'speedup': enc['median_s'] / cached['median_s'], 'cached': cached, 'encoding': enc}
+            b = pairs.batch(k)
+            zi = encode_images(prep.image_ae, torch.cat([b['ctrl_image'], b['pert_image']]))
+            zg = prep.gene_ae.encode(torch.cat([b['ctrl_gene'], b['pert_gene']]))
+        return {'image': zi[:batch], 'gene': zg[:batch]}, {'image': zi[batch:], 'gene': zg[batch:]}
+    def encoded(): _train_step(model, opt, *read_encode(), y, run.flow)
+    t = compare({'cached': cached, 'encoding': encoded, 'read_encode': read_encode}, reps)
+    c, e, r = t['cached'], t['encoding'], t['read_encode']
+    return {'cached_steps_per_s': 1 / c['median_s'], 'encoding_steps_per_s': 1 / e['median_s'], 'speedup': e['median_s'] / c['median_s'],
+            'read_and_encode_s': r['median_s'], 'batch': batch, 'image_ae_params': sum(p.numel() for p in prep.image_ae.parameters()),
+            'sit_params': sum(p.numel() for p in model.parameters()), 'cached': c, 'encoding': e}
 
 # %% ../nbs/13_bench.ipynb #246399bf
 def bench_cache_paper_sizes(reps:int=2) -> dict:
-    "Seconds to encode one 5-channel 256 x 256 field with an SD-VAE-sized AutoencoderKL vs one SiT-XL/2 training step (batch 1)."
+    "Seconds to encode a 5-channel 256 x 256 field with an SD-VAE-sized AutoencoderKL vs one SiT-XL/2 training step (batch 1)."
     from diffusers import AutoencoderKL
     torch.manual_seed(0)
     vae = ImageAutoencoder(AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(128, 256, 512, 512),
                                          down_block_types=('DownEncoderBlock2D',) * 4, up_block_types=('UpDecoderBlock2D',) * 4,
                                          layers_per_block=2, sample_size=256)).eval()
-    x = torch.rand(2, 5, 256, 256) * 2 - 1
+    x = torch.rand(1, 5, 256, 256) * 2 - 1
     def enc():
         with torch.no_grad(): encode_images(vae, x)
     e = timeit(enc, reps)
+    del vae
     cfg = sit_config('SiT-XL/2', image_channels=20, image_size=32, gene_tokens=8, gene_token_dim=16, n_perturbations=21782)
-    model = JointSiT(cfg); opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    model = JointSiT(cfg); opt = _adamw(model)
     z = {'image': torch.randn(1, 20, 32, 32), 'gene': torch.randn(1, 128)}
     s = timeit(lambda: _train_step(model, opt, z, {k: v + 1 for k, v in z.items()}, torch.tensor([0]), FlowConfig()), reps)
-    step_enc = e['median_s']  # a control and a perturbed field per training sample: x holds both
-    return {'encode_pair_s': step_enc, 'sit_xl2_step_s': s['median_s'], 'speedup': (step_enc + s['median_s']) / s['median_s']}
+    pair = 2 * e['median_s']  # control and perturbed field
+    return {'encode_field_s': e, 'sit_xl2_step_s': s, 'speedup': (pair + s['median_s']) / s['median_s'],
+            'sit_params': sum(p.numel() for p in model.parameters())}
 
 # %% ../nbs/13_bench.ipynb #d92958ab
-def bench_cfg(model, z0:dict, y:torch.Tensor, reps:int=5) -> dict:
-    "One Euler step with classifier-free guidance: one forward over the doubled batch vs two forwards."
+def bench_cfg(model, z0:dict, y:torch.Tensor, reps:int=9) -> dict:
+    "One Euler step with classifier-free guidance: one forward over the doubled batch vs two forwards (timed in alternation)."
     model.eval()
-    one = timeit(lambda: euler(guided(model, y, 1.2, batched=True), z0, 1), reps)
-    two = timeit(lambda: euler(guided(model, y, 1.2, batched=False), z0, 1), reps)
-    return {'batched_s': one['median_s'], 'two_pass_s': two['median_s'], 'speedup': two['median_s'] / one['median_s'], 'batch': len(y)}
+    t = compare({'batched': lambda: euler(guided(model, y, 1.2, batched=True), z0, 1),
+                 'two_pass': lambda: euler(guided(model, y, 1.2, batched=False), z0, 1)}, reps)
+    return {'batched_s': t['batched'], 'two_pass_s': t['two_pass'], 'speedup': t['two_pass']['median_s'] / t['batched']['median_s'], 'batch': len(y)}
 
 # %% ../nbs/13_bench.ipynb #5405226e
 def matmul_flops(n:int=2048, reps:int=5) -> float:
@@ -102,41 +120,55 @@ def bench_mfu(batch:int=8, reps:int=3) -> dict:
             'fraction': flops / t['median_s'] / peak, 'batch': batch, 'step': t}
 
 # %% ../nbs/13_bench.ipynb #de813b30
-def bench_loader(prep, batch:int, train_steps_per_s:float, workers:int=2, batches:int=20) -> dict:
-    "Loader samples/s (PairDataset over the packed store) vs the training step's consumption."
-    ds = PairDataset(prep.store, 'train')
-    dl = torch.utils.data.DataLoader(ds, batch_size=batch, shuffle=True, num_workers=workers, persistent_workers=workers > 0,
-                                     generator=torch.Generator().manual_seed(0))
+def _loader_rate(ds, batch:int, workers:int, batches:int) -> float:
+    dl = ds.loader(batch, workers=workers, seed=0)
     batches = max(1, min(batches, len(dl) - 1))
-    it = iter(dl); next(it)
+    it = iter(dl); next(it)  # starts the workers
     t = time.perf_counter()
     for _ in range(batches): next(it)
     rate = batches * batch / (time.perf_counter() - t)
+    del it, dl
+    return rate
+
+def bench_loader(prep, batch:int, train_steps_per_s:float, workers:int=2, batches:int=30) -> dict:
+    "Loader samples/s (PairDataset over the packed store) vs the training step's consumption; also the latent cache's rate."
+    from cellfluxmm.train import LatentPairs
+    ds = PairDataset(prep.store, 'train')                                   # images in memory when they fit (the default)
+    rate = _loader_rate(ds, batch, workers, batches)
+    lazy = _loader_rate(PairDataset(PackedStore(prep.store.path), 'train', in_memory=False), batch, workers, batches)
+    lat = LatentPairs(prep.cache, prep.store, 'train', 0, 'class')
+    t = timeit(lambda: lat.samples(np.arange(batch)), 10)
     need = train_steps_per_s * batch
-    return {'loader_samples_per_s': rate, 'train_samples_per_s': need, 'ratio': rate / need, 'workers': workers}
+    return {'loader_samples_per_s': rate, 'train_samples_per_s': need, 'ratio': rate / need, 'workers': workers,
+            'images_in_memory': isinstance(ds.store.images, np.ndarray), 'images_mib': prep.store.images_nbytes / 2 ** 20,
+            'zarr_loader_samples_per_s': lazy, 'latent_cache_samples_per_s': batch / t['median_s']}
 
 # %% ../nbs/13_bench.ipynb #f0d16a61
+def peak_rss_bytes() -> int:
+    "This process's peak resident set size in bytes (VmHWM on Linux, ru_maxrss elsewhere)."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('VmHWM:'): return int(line.split()[1]) * 1024
+    except OSError: pass
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r if sys.platform == 'darwin' else r * 1024
+
 _PEAK = '''
-import resource, sys, torch
-from cellfluxmm.train import prepare, build_run, LatentPairs
-from cellfluxmm.sit import JointSiT
-from cellfluxmm.flow import flow_loss
-import numpy as np
+import sys, tempfile
+from cellfluxmm.train import prepare, build_run, train
+from cellfluxmm.bench import peak_rss_bytes
 prep = prepare(sys.argv[1], sys.argv[2], progress=False, log=lambda *a: None)
 run = build_run(sys.argv[1], 'full', prep)
-data = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond)
-model = JointSiT(run.sit); opt = torch.optim.AdamW(model.parameters())
-for s in range(3):
-    z0, z1, y = data.samples(s * run.train.batch_size + np.arange(run.train.batch_size))
-    loss, _ = flow_loss(model, z0, z1, y, run.flow); opt.zero_grad(); loss.backward(); opt.step()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+with tempfile.TemporaryDirectory() as d: train(run, prep, d, resume=False, progress=False, stop_after=int(sys.argv[3]), log=lambda *a: None)
+print(peak_rss_bytes())
 '''
 
-def bench_peak_memory(preset:str, data_dir:str|Path) -> dict:
-    "Peak resident memory (bytes) of a process that loads the data and runs demo training steps."
-    r = subprocess.run([sys.executable, '-c', _PEAK, preset, str(data_dir)], capture_output=True, text=True)
+def bench_peak_memory(preset:str, data_dir:str|Path, steps:int=5) -> dict:
+    "Peak resident memory of a fresh process that loads the prepared data and runs `steps` training steps of `preset`."
+    r = subprocess.run([sys.executable, '-c', _PEAK, preset, str(data_dir), str(steps)], capture_output=True, text=True)
     if r.returncode: raise RuntimeError(f"the memory probe failed: {r.stderr[-2000:]}")
-    return {'peak_rss_bytes': int(r.stdout.strip().splitlines()[-1]), 'peak_rss_gib': int(r.stdout.strip().splitlines()[-1]) / 2 ** 30}
+    b = int(r.stdout.strip().splitlines()[-1])
+    return {'peak_rss_bytes': b, 'peak_rss_gib': b / 2 ** 30, 'steps': steps}
 
 # %% ../nbs/13_bench.ipynb #b03c8e36
 def bench_eval(prep, run, n_pairs:int, n_steps:int) -> dict:
@@ -160,23 +192,27 @@ TARGETS = {'cache_speedup_demo': ('>=', 3.0), 'cfg_batched_speedup': ('>=', 1.1)
 
 def run_bench(preset:str='demo', data_dir:str|Path|None=None, eval_pairs:int=1000, paper_sizes:bool=True, log=print) -> dict:
     "Measure every figure on this machine; returns the JSON-ready result with targets and whether each was met."
-    from cellfluxmm.train import prepare, build_run, get_preset
+    from cellfluxmm.train import prepare, build_run, get_preset, LatentPairs
+    from cellfluxmm.evaluate import EvalConfig
     torch.manual_seed(0)
+    runtime = tune_runtime(get_device('auto'))
     data_dir = Path(data_dir or f'data/{preset}')
     t0 = time.time()
     prep = prepare(preset, data_dir, progress=False, log=log)
     run = build_run(preset, 'full', prep)
     b = run.train.batch_size
-    out = {'machine': {'cpus': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'cuda': torch.cuda.is_available()},
-           'preset': preset, 'data_dir': str(data_dir)}
+    out = {'machine': {'cpus': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'cuda': torch.cuda.is_available(),
+                       'runtime': runtime}, 'preset': preset, 'data_dir': str(data_dir)}
     log('1/6 latent cache vs encoding'); c = bench_cache(prep, run, b)
     out['cache'] = c
-    if paper_sizes: log('1/6 paper sizes'); out['cache_paper_sizes'] = bench_cache_paper_sizes()
+    if paper_sizes: log('1/6 paper sizes (about a minute)'); out['cache_paper_sizes'] = bench_cache_paper_sizes()
     log('2/6 batched guidance')
-    from cellfluxmm.train import LatentPairs
     data = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond)
-    z0, _, y = data.samples(np.arange(500))
-    out['cfg'] = bench_cfg(JointSiT(run.sit), z0, y)
+    sb = min(EvalConfig().batch_size, len(data))
+    z0, _, y = data.samples(np.arange(sb))
+    model = JointSiT(run.sit)
+    out['cfg'] = bench_cfg(model, z0, y)
+    out['cfg_small_batch'] = bench_cfg(model, {k: v[:64] for k, v in z0.items()}, y[:64])
     log('3/6 FLOP/s'); out['mfu'] = bench_mfu()
     log('4/6 data loader'); out['loader'] = bench_loader(prep, b, c['cached_steps_per_s'])
     log('5/6 peak memory'); out['memory'] = bench_peak_memory(preset, data_dir)

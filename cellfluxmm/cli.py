@@ -8,6 +8,7 @@ import argparse, hashlib, json, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 import cellfluxmm
+from .core import get_device, tune_runtime
 from .data import PackedStore, SplitConfig
 from .synthetic import SIM_PRESETS, sim_config, simulate
 
@@ -212,6 +213,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `cellfluxmm` command."
     a = parser().parse_args(argv)
+    tune_runtime(get_device('auto'))  # allocator on CPU, TF32 on CUDA (see core)
     try: return a.fn(a)
     except (FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError) as e:
         print(f'error: {e}', file=sys.stderr); return 2

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #9b072601
 from __future__ import annotations
-import contextlib, dataclasses, json, os, random, shutil, tempfile, typing
+import contextlib, ctypes, dataclasses, json, os, random, shutil, tempfile, typing
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ import yaml
 # %% auto #0
 __all__ = ['CHANNELS', 'RGB_CHANNELS', 'T_CONTROL', 'T_PERTURBED', 'CFG_SCALE', 'COND_DROP_PROB', 'channel_index', 'interpolate',
            'cfg_combine', 'cfg_scale_from_w', 'latent_scaling', 'scale_latents', 'unscale_latents', 'seed_everything',
-           'rng_for', 'get_device', 'atomic_path', 'ConfigError', 'Config']
+           'rng_for', 'get_device', 'tune_allocator', 'tune_runtime', 'atomic_path', 'ConfigError', 'Config']
 
 # %% ../nbs/00_core.ipynb #919640b2
 CHANNELS: tuple[str, ...] = ('DNA', 'RNA', 'ER', 'AGP', 'Mito')  # order of the channel axis everywhere
@@ -107,6 +107,27 @@ def get_device(device:str|torch.device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N'
         raise RuntimeError("device 'mps' was asked for but MPS is not available; use device='cpu' or 'auto'")
     try: return torch.device(name)
     except RuntimeError as e: raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'") from e
+
+# %% ../nbs/00_core.ipynb #daf6d992
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
+
+def tune_allocator(trim_bytes:int=1 << 30,  # freed memory kept by the process before it is given back
+                   mmap_bytes:int=1 << 28,  # blocks at least this large get their own mapping
+                  ) -> bool:                # True if the settings were applied
+    "Keep freed memory in glibc's heap for reuse; a no-op (False) off Linux/glibc or with CELLFLUXMM_MALLOC_TUNING=0."
+    if os.environ.get('CELLFLUXMM_MALLOC_TUNING', '1') == '0' or not os.sys.platform.startswith('linux'): return False
+    try: mallopt = ctypes.CDLL('libc.so.6').mallopt
+    except (OSError, AttributeError): return False  # not glibc (e.g. musl)
+    ok = mallopt(_M_TRIM_THRESHOLD, int(trim_bytes)) == 1
+    return ok and (mallopt(_M_MMAP_THRESHOLD, int(mmap_bytes)) == 1 or mallopt(_M_MMAP_THRESHOLD, 1 << 25) == 1)
+
+def tune_runtime(device:torch.device|str) -> dict:
+    "The speed settings for `device`: the allocator on the CPU, TF32 on CUDA. Returns what was set."
+    device = torch.device(device)
+    if device.type == 'cuda':
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        return {'tf32': True}
+    return {'malloc_tuned': tune_allocator()} if device.type == 'cpu' else {}
 
 # %% ../nbs/00_core.ipynb #c97c797a
 @contextlib.contextmanager

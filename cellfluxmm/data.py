@@ -15,9 +15,9 @@ from .core import CHANNELS, RGB_CHANNELS, Config, atomic_path, channel_index, rn
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'CONTROL_ID', 'IMAGE_OBS_COLUMNS', 'GENE_OBS_COLUMNS', 'GENE_VAR_COLUMNS',
-           'COMPOUND_COLUMNS', 'SPLIT_KINDS', 'conform', 'DataReport', 'images_to_float', 'images_to_uint16',
-           'dose_key', 'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig', 'assign_splits', 'StoreWriter',
-           'PackedStore', 'PairDataset', 'rgb_view']
+           'COMPOUND_COLUMNS', 'SPLIT_KINDS', 'IN_MEMORY_MAX_BYTES', 'conform', 'DataReport', 'images_to_float',
+           'images_to_uint16', 'dose_key', 'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig', 'assign_splits',
+           'StoreWriter', 'PackedStore', 'PairDataset', 'rgb_view']
 
 # %% ../nbs/01_data.ipynb #38941c27
 STORE_FORMAT = 'cellfluxmm-store'
@@ -308,9 +308,22 @@ class PackedStore:
         "Images at `rows` (any order, repeats allowed) as (k, 5, H, W) uint16."
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0: return np.zeros((0, len(CHANNELS), *self.image_size), np.uint16)
-        uniq, inv = np.unique(rows, return_inverse=True)
-        if uniq[0] < 0 or uniq[-1] >= self.images.shape[0]: raise IndexError(f"image rows out of range [0, {self.images.shape[0]}) in {self.path}")
+        lo, hi = rows.min(), rows.max()
+        if lo < 0 or hi >= self.images.shape[0]: raise IndexError(f"image rows out of range [0, {self.images.shape[0]}) in {self.path}")
+        if isinstance(self.images, np.ndarray): return self.images[rows]
+        uniq, inv = np.unique(rows, return_inverse=True)  # each zarr chunk is read and decompressed once
         return np.asarray(self.images.get_orthogonal_selection((uniq,)))[inv]
+
+    @property
+    def images_nbytes(self) -> int: return int(np.prod(self.images.shape)) * 2
+
+    def load_images(self, max_bytes:int|None=None, # refuse (return False) if the images are larger
+                   ) -> bool:                      # True if the images are now in memory
+        "Read every image into memory once, so that later random reads are array indexing instead of chunk decompression."
+        if isinstance(self.images, np.ndarray): return True
+        if max_bytes is not None and self.images_nbytes > max_bytes: return False
+        self.images = np.asarray(self.images[:])
+        return True
 
     def pair_index(self, report:DataReport|None=None) -> PairIndex:
         "Rebuild the pairing pools (the same pairs as `pairs.parquet`)."
@@ -322,11 +335,16 @@ class PackedStore:
                 f"{m['n_profiles']} profiles x {m['n_genes']} genes, {m['n_compounds']} compounds, {m['n_pairs']} pairs)")
 
 # %% ../nbs/01_data.ipynb #0a807708
+IN_MEMORY_MAX_BYTES = 1 << 30  # PairDataset reads a store's images into memory up to this size
+_DRAW_COLUMNS = ('ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene', 'compound_idx')
+
 class PairDataset(torch.utils.data.Dataset):
     "Control/perturbed pairs of one split of a packed store."
     def __init__(self, store:PackedStore|str|Path, # a store or its folder
                  split:str|None='train',            # 'train', 'val', 'test' or None for all pairs
-                 seed:int=0, epoch:int=0):
+                 seed:int=0, epoch:int=0,
+                 in_memory:int|bool=IN_MEMORY_MAX_BYTES, # read the images into memory if at most this many bytes (True: always, False: never)
+                ):
         self.store = store if isinstance(store, PackedStore) else PackedStore(store)
         self.index, self.seed = self.store.pair_index(), seed
         splits = self.store.pairs.split.to_numpy()
@@ -334,21 +352,45 @@ class PairDataset(torch.utils.data.Dataset):
             raise ValueError(f"{self.store.path}: pairs.parquet no longer matches the tables; rebuild the store")
         if split is not None and split not in set(splits): raise ValueError(f"split {split!r} has no pairs in {self.store.path}; it has {sorted(set(splits))}")
         self.rows = np.arange(len(splits)) if split is None else np.flatnonzero(splits == split)
+        if in_memory is not False: self.store.load_images(None if in_memory is True else int(in_memory))
         self.set_epoch(epoch)
 
     def set_epoch(self, epoch:int):
         "Redraw controls and gene replicates for `epoch`."
         self.epoch, self.draws = epoch, self.index.draw(self.seed, epoch)
+        self._cols = {c: self.draws[c].to_numpy(np.int64) for c in _DRAW_COLUMNS}
 
     def __len__(self): return len(self.rows)
 
+    def batch(self, idx:typing.Sequence[int]) -> dict:
+        "Items `idx` stacked: the same keys as one item, each with a leading batch dimension."
+        idx = np.asarray(idx, dtype=np.int64)
+        if len(idx) and (idx.min() < -len(self) or idx.max() >= len(self)): raise IndexError(f"index out of range for {len(self)} pairs")
+        r = self.rows[idx]
+        ci, pi, cg, pg, comp = (self._cols[c][r] for c in _DRAW_COLUMNS)
+        n = len(r)
+        imgs = images_to_float(self.store.read_images(np.concatenate([ci, pi])))                         # (2n, 5, H, W)
+        genes = torch.from_numpy(np.asarray(self.store.genes[np.concatenate([cg, pg])], dtype=np.float32))  # (2n, G)
+        return {'ctrl_image': imgs[:n], 'pert_image': imgs[n:], 'ctrl_gene': genes[:n], 'pert_gene': genes[n:],
+                'pert': torch.from_numpy(comp), 'pair': torch.from_numpy(r), 'rows': torch.from_numpy(np.stack([ci, pi, cg, pg], 1))}
+
+    def __getitems__(self, idx:list[int]) -> list[dict]:
+        "What a DataLoader calls for a batch: one batched read, returned as items for the collate function."
+        b = self.batch(idx)
+        return [{k: v[j] for k, v in b.items()} for j in range(len(idx))]
+
     def __getitem__(self, i:int) -> dict:
-        d = self.draws.iloc[self.rows[i]]
-        imgs = images_to_float(self.store.read_images([d.ctrl_image, d.pert_image]))  # (2, 5, H, W)
-        genes = torch.from_numpy(np.asarray(self.store.genes[[d.ctrl_gene, d.pert_gene]], dtype=np.float32))  # (2, G)
-        return {'ctrl_image': imgs[0], 'pert_image': imgs[1], 'ctrl_gene': genes[0], 'pert_gene': genes[1],
-                'pert': int(d.compound_idx), 'pair': int(self.rows[i]),
-                'rows': torch.tensor([d.ctrl_image, d.pert_image, d.ctrl_gene, d.pert_gene])}
+        b = self.batch([i])
+        return {**{k: v[0] for k, v in b.items()}, 'pert': int(b['pert'][0]), 'pair': int(b['pair'][0])}
+
+    def loader(self, batch_size:int, shuffle:bool=True, workers:int=2, seed:int=0, drop_last:bool=False,
+               pin_memory:bool|None=None, # None: pin when a CUDA GPU is present
+              ) -> torch.utils.data.DataLoader:
+        "A DataLoader over this dataset with worker processes, a seeded shuffle and pinned memory on GPU machines."
+        pin = torch.cuda.is_available() if pin_memory is None else pin_memory
+        return torch.utils.data.DataLoader(self, batch_size=batch_size, shuffle=shuffle, num_workers=workers, drop_last=drop_last,
+                                           pin_memory=pin, persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
+                                           generator=torch.Generator().manual_seed(seed))
 
 # %% ../nbs/01_data.ipynb #82924543
 def rgb_view(x:np.ndarray, # (..., 5, H, W) uint16 or float images

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 import zarr
 from tqdm.auto import tqdm
-from .core import CFG_SCALE, CHANNELS, Config, atomic_path, get_device
+from .core import CFG_SCALE, CHANNELS, Config, atomic_path, get_device, tune_runtime
 from .data import images_to_uint16
 from .autoencoders import decode_latents
 from .sampler import generate
@@ -129,6 +129,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, data_dir:str|Pat
     "Sample the test split with the run's best EMA model, score it, write the outputs; returns the metrics."
     cfg, out = cfg or EvalConfig(), Path(out_dir)
     device = get_device(cfg.device)
+    tune_runtime(device)
     model, run = load_ema_model(run_dir, device)
     st, tp = prep.store, test_pairs(prep, cfg)
     img_lat, gene_lat, genes = np.asarray(prep.cache.images), np.asarray(prep.cache.genes), np.asarray(st.genes)

@@ -46,13 +46,14 @@ SOLVERS = {'euler': euler, 'heun': heun}
 # %% ../nbs/07_sampler.ipynb #76afd6de
 def guided(model, y:torch.Tensor, scale:float=CFG_SCALE, batched:bool=True) -> VelocityFn:
     "A velocity function for condition `y` with guidance `scale`: one pass over the doubled batch (or two)."
+    b = y.shape[0]
+    no = torch.zeros(b, dtype=torch.bool, device=y.device)
+    y2, drop2 = torch.cat([y, y]), torch.cat([no, ~no])  # the same at every step: built once
     def f(x:dict, t:torch.Tensor) -> dict:
-        b = t.shape[0]
-        no = torch.zeros(b, dtype=torch.bool, device=t.device)
+        if t.shape[0] != b: raise ValueError(f"the state holds {t.shape[0]} samples but the condition {b}")
         if scale == 1.0: return velocity(model, x, t, y, no)
         if batched:
-            x2 = {k: torch.cat([v, v]) for k, v in x.items()}
-            v2 = velocity(model, x2, torch.cat([t, t]), torch.cat([y, y]), torch.cat([no, ~no]))
+            v2 = velocity(model, {k: torch.cat([v, v]) for k, v in x.items()}, torch.cat([t, t]), y2, drop2)
             return {k: cfg_combine(v[:b], v[b:], scale) for k, v in v2.items()}
         vc, vu = velocity(model, x, t, y, no), velocity(model, x, t, y, ~no)
         return {k: cfg_combine(vc[k], vu[k], scale) for k in vc}
