@@ -65,9 +65,12 @@ def bench_cache(prep, run, batch:int, reps:int=7) -> dict:
         return {'image': zi[:batch], 'gene': zg[:batch]}, {'image': zi[batch:], 'gene': zg[batch:]}
     def encoded(): _train_step(model, opt, *read_encode(), y, run.flow)
     t = compare({'cached': cached, 'encoding': encoded, 'read_encode': read_encode}, reps)
+    with FlopCounterMode(display=False) as fe: z0, z1 = read_encode()
+    with FlopCounterMode(display=False) as fs: _train_step(model, opt, z0, z1, y, run.flow)
     c, e, r = t['cached'], t['encoding'], t['read_encode']
     return {'cached_steps_per_s': 1 / c['median_s'], 'encoding_steps_per_s': 1 / e['median_s'], 'speedup': e['median_s'] / c['median_s'],
-            'read_and_encode_s': r['median_s'], 'batch': batch, 'image_ae_params': sum(p.numel() for p in prep.image_ae.parameters()),
+            'read_and_encode_s': r['median_s'], 'batch': batch,
+            'encode_gflop': fe.get_total_flops() / 1e9, 'step_gflop': fs.get_total_flops() / 1e9, 'image_ae_params': sum(p.numel() for p in prep.image_ae.parameters()),
             'sit_params': sum(p.numel() for p in model.parameters()), 'cached': c, 'encoding': e}
 
 # %% ../nbs/13_bench.ipynb #246399bf
