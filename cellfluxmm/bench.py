@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from .core import get_device, rng_for, tune_runtime
+from .core import get_device, tune_runtime
 from .data import PackedStore, PairDataset
 from .autoencoders import ImageAutoencoder, encode_images
 from .sit import JointSiT, sit_config
@@ -17,8 +17,8 @@ from .flow import FlowConfig, flow_loss
 from .sampler import euler, guided
 
 # %% auto #0
-__all__ = ['TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_sizes', 'bench_cfg', 'matmul_flops', 'bench_mfu',
-           'bench_loader', 'peak_rss_bytes', 'bench_peak_memory', 'bench_eval', 'run_bench']
+__all__ = ['TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_sizes', 'bench_cfg', 'bench_mfu', 'bench_loader',
+           'peak_rss_bytes', 'bench_peak_memory', 'bench_eval', 'run_bench']
 
 # %% ../nbs/13_bench.ipynb #7d534cb0
 def _stats(ts:list[float]) -> dict:
@@ -51,8 +51,9 @@ def _adamw(model): return torch.optim.AdamW(model.parameters(), lr=1e-4, fused=T
 
 def bench_cache(prep, run, batch:int, reps:int=7) -> dict:
     "Training steps per second from the latent cache vs reading and encoding images and profiles on every step."
+    # the datasets here open their own store: reading its images into memory must not change what later figures read
     from cellfluxmm.train import LatentPairs
-    latents, pairs = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond), PairDataset(prep.store, 'train')
+    latents, pairs = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond), PairDataset(PackedStore(prep.store.path), 'train')
     model = JointSiT(run.sit); opt = _adamw(model)
     k = np.arange(batch)
     y = latents.samples(k)[2]
@@ -103,13 +104,8 @@ def bench_cfg(model, z0:dict, y:torch.Tensor, reps:int=9) -> dict:
     return {'batched_s': t['batched'], 'two_pass_s': t['two_pass'], 'speedup': t['two_pass']['median_s'] / t['batched']['median_s'], 'batch': len(y)}
 
 # %% ../nbs/13_bench.ipynb #5405226e
-def matmul_flops(n:int=2048, reps:int=5) -> float:
-    "Measured float32 FLOP/s of an n x n matrix product."
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    return 2 * n ** 3 / timeit(lambda: a @ b, reps)['median_s']
-
-def bench_mfu(batch:int=8, reps:int=3) -> dict:
-    "A SiT-S/2-sized joint model on 32 x 32 latents: training FLOP/s and its fraction of the measured matmul FLOP/s."
+def bench_mfu(batch:int=8, reps:int=3, n:int=2048, products:int=5) -> dict:
+    "A SiT-S/2-sized joint model on 32 x 32 latents: training FLOP/s and its fraction of the matmul FLOP/s timed in alternation with it."
     cfg = sit_config('SiT-S/2', image_channels=20, image_size=32, gene_tokens=8, gene_token_dim=8, n_perturbations=1000, cond_drop=0.0)
     model = JointSiT(cfg); opt = torch.optim.SGD(model.parameters(), lr=1e-6)
     z0 = {'image': torch.randn(batch, 20, 32, 32), 'gene': torch.randn(batch, 64)}
@@ -117,10 +113,13 @@ def bench_mfu(batch:int=8, reps:int=3) -> dict:
     y = torch.zeros(batch, dtype=torch.long)
     with FlopCounterMode(display=False) as fc: _train_step(model, opt, z0, z1, y, FlowConfig())
     flops = fc.get_total_flops()
-    t = timeit(lambda: _train_step(model, opt, z0, z1, y, FlowConfig()), reps)
-    peak = matmul_flops()
-    return {'step_flops': flops, 'achieved_flops_per_s': flops / t['median_s'], 'matmul_flops_per_s': peak,
-            'fraction': flops / t['median_s'] / peak, 'batch': batch, 'step': t}
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    def mm():
+        for _ in range(products): a @ b
+    t = compare({'step': lambda: _train_step(model, opt, z0, z1, y, FlowConfig()), 'matmul': mm}, reps)
+    peak = products * 2 * n ** 3 / t['matmul']['median_s']
+    return {'step_flops': flops, 'achieved_flops_per_s': flops / t['step']['median_s'], 'matmul_flops_per_s': peak,
+            'fraction': flops / t['step']['median_s'] / peak, 'batch': batch, 'step': t['step'], 'matmul': t['matmul']}
 
 # %% ../nbs/13_bench.ipynb #de813b30
 def _loader_rate(ds, batch:int, workers:int, batches:int) -> float:
@@ -136,7 +135,7 @@ def _loader_rate(ds, batch:int, workers:int, batches:int) -> float:
 def bench_loader(prep, batch:int, train_steps_per_s:float, workers:int=2, batches:int=30) -> dict:
     "Loader samples/s (PairDataset over the packed store) vs the training step's consumption; also the latent cache's rate."
     from cellfluxmm.train import LatentPairs
-    ds = PairDataset(prep.store, 'train')                                   # images in memory when they fit (the default)
+    ds = PairDataset(PackedStore(prep.store.path), 'train')               # images in memory when they fit (the default)
     rate = _loader_rate(ds, batch, workers, batches)
     lazy = _loader_rate(PairDataset(PackedStore(prep.store.path), 'train', in_memory=False), batch, workers, batches)
     lat = LatentPairs(prep.cache, prep.store, 'train', 0, 'class')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #9b072601
 from __future__ import annotations
-import contextlib, ctypes, dataclasses, json, os, random, shutil, tempfile, typing
+import contextlib, ctypes, dataclasses, json, os, random, shutil, sys, tempfile, typing
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 import numpy as np
@@ -115,7 +115,7 @@ def tune_allocator(trim_bytes:int=1 << 30,  # freed memory kept by the process b
                    mmap_bytes:int=1 << 28,  # blocks at least this large get their own mapping
                   ) -> bool:                # True if the settings were applied
     "Keep freed memory in glibc's heap for reuse; a no-op (False) off Linux/glibc or with CELLFLUXMM_MALLOC_TUNING=0."
-    if os.environ.get('CELLFLUXMM_MALLOC_TUNING', '1') == '0' or not os.sys.platform.startswith('linux'): return False
+    if os.environ.get('CELLFLUXMM_MALLOC_TUNING', '1') == '0' or not sys.platform.startswith('linux'): return False
     try: mallopt = ctypes.CDLL('libc.so.6').mallopt
     except (OSError, AttributeError): return False  # not glibc (e.g. musl)
     ok = mallopt(_M_TRIM_THRESHOLD, int(trim_bytes)) == 1
