@@ -4,12 +4,12 @@
 
 # %% ../nbs/13_bench.ipynb #a3508f07
 from __future__ import annotations
-import json, os, resource, statistics, subprocess, sys, time
+import os, resource, statistics, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from .core import get_device, tune_runtime
+from .core import CFG_SCALE, get_device, tune_runtime
 from .data import PackedStore, PairDataset
 from .autoencoders import ImageAutoencoder, encode_images
 from .sit import JointSiT, sit_config
@@ -52,8 +52,12 @@ def _adamw(model): return torch.optim.AdamW(model.parameters(), lr=1e-4, fused=T
 def bench_cache(prep, run, batch:int, reps:int=7) -> dict:
     "Training steps per second from the latent cache vs reading and encoding images and profiles on every step."
     # the datasets here open their own store: reading its images into memory must not change what later figures read
-    from cellfluxmm.train import LatentPairs
-    latents, pairs = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond), PairDataset(PackedStore(prep.store.path), 'train')
+    from cellfluxmm.prepare import LatentPairs
+
+    latents, pairs = (
+        LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond),
+        PairDataset(PackedStore(prep.store.path), 'train'),
+    )
     model = JointSiT(run.sit); opt = _adamw(model)
     k = np.arange(batch)
     y = latents.samples(k)[2]
@@ -69,28 +73,50 @@ def bench_cache(prep, run, batch:int, reps:int=7) -> dict:
     with FlopCounterMode(display=False) as fe: z0, z1 = read_encode()
     with FlopCounterMode(display=False) as fs: _train_step(model, opt, z0, z1, y, run.flow)
     c, e, r = t['cached'], t['encoding'], t['read_encode']
-    return {'cached_steps_per_s': 1 / c['median_s'], 'encoding_steps_per_s': 1 / e['median_s'], 'speedup': e['median_s'] / c['median_s'],
-            'read_and_encode_s': r['median_s'], 'batch': batch,
-            'encode_gflop': fe.get_total_flops() / 1e9, 'step_gflop': fs.get_total_flops() / 1e9, 'image_ae_params': sum(p.numel() for p in prep.image_ae.parameters()),
-            'sit_params': sum(p.numel() for p in model.parameters()), 'cached': c, 'encoding': e}
+    return {
+        'cached_steps_per_s': 1 / c['median_s'],
+        'encoding_steps_per_s': 1 / e['median_s'],
+        'speedup': e['median_s'] / c['median_s'],
+        'read_and_encode_s': r['median_s'],
+        'batch': batch,
+        'encode_gflop': fe.get_total_flops() / 1e9,
+        'step_gflop': fs.get_total_flops() / 1e9,
+        'image_ae_params': sum(p.numel() for p in prep.image_ae.parameters()),
+        'sit_params': sum(p.numel() for p in model.parameters()),
+        'cached': c,
+        'encoding': e,
+    }
 
 # %% ../nbs/13_bench.ipynb #246399bf
 def bench_cache_paper_sizes(reps:int=2) -> dict:
     "Seconds to encode a 5-channel 256 x 256 field with an SD-VAE-sized AutoencoderKL vs one SiT-XL/2 training step (batch 1)."
     from diffusers import AutoencoderKL
     torch.manual_seed(0)
-    vae = ImageAutoencoder(AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(128, 256, 512, 512),
-                                         down_block_types=('DownEncoderBlock2D',) * 4, up_block_types=('UpDecoderBlock2D',) * 4,
-                                         layers_per_block=2, sample_size=256)).eval()
+    vae = ImageAutoencoder(
+        AutoencoderKL(
+            in_channels=3,
+            out_channels=3,
+            latent_channels=4,
+            block_out_channels=(128, 256, 512, 512),
+            down_block_types=('DownEncoderBlock2D',) * 4,
+            up_block_types=('UpDecoderBlock2D',) * 4,
+            layers_per_block=2,
+            sample_size=256,
+        )
+    ).eval()
     x = torch.rand(1, 5, 256, 256) * 2 - 1
     def enc():
         with torch.no_grad(): encode_images(vae, x)
     e = timeit(enc, reps)
     del vae
-    cfg = sit_config('SiT-XL/2', image_channels=20, image_size=32, gene_tokens=8, gene_token_dim=16, n_perturbations=21782)
+    cfg = sit_config(
+        'SiT-XL/2', image_channels=20, image_size=32, gene_tokens=8, gene_token_dim=16, n_perturbations=21782
+    )
     model = JointSiT(cfg); opt = _adamw(model)
     z = {'image': torch.randn(1, 20, 32, 32), 'gene': torch.randn(1, 128)}
-    s = timeit(lambda: _train_step(model, opt, z, {k: v + 1 for k, v in z.items()}, torch.tensor([0]), FlowConfig()), reps)
+    s = timeit(
+        lambda: _train_step(model, opt, z, {k: v + 1 for k, v in z.items()}, torch.tensor([0]), FlowConfig()), reps
+    )
     pair = 2 * e['median_s']  # control and perturbed field
     return {'encode_field_s': e, 'sit_xl2_step_s': s, 'speedup': (pair + s['median_s']) / s['median_s'],
             'sit_params': sum(p.numel() for p in model.parameters())}
@@ -99,14 +125,27 @@ def bench_cache_paper_sizes(reps:int=2) -> dict:
 def bench_cfg(model, z0:dict, y:torch.Tensor, reps:int=9) -> dict:
     "One Euler step with classifier-free guidance: one forward over the doubled batch vs two forwards (timed in alternation)."
     model.eval()
-    t = compare({'batched': lambda: euler(guided(model, y, 1.2, batched=True), z0, 1),
-                 'two_pass': lambda: euler(guided(model, y, 1.2, batched=False), z0, 1)}, reps)
-    return {'batched_s': t['batched'], 'two_pass_s': t['two_pass'], 'speedup': t['two_pass']['median_s'] / t['batched']['median_s'], 'batch': len(y)}
+    t = compare({'batched': lambda: euler(guided(model, y, CFG_SCALE, batched=True), z0, 1),
+                 'two_pass': lambda: euler(guided(model, y, CFG_SCALE, batched=False), z0, 1)}, reps)
+    return {
+        'batched_s': t['batched'],
+        'two_pass_s': t['two_pass'],
+        'speedup': t['two_pass']['median_s'] / t['batched']['median_s'],
+        'batch': len(y),
+    }
 
 # %% ../nbs/13_bench.ipynb #5405226e
 def bench_mfu(batch:int=8, reps:int=3, n:int=2048, products:int=5) -> dict:
     "A SiT-S/2-sized joint model on 32 x 32 latents: training FLOP/s and its fraction of the matmul FLOP/s timed in alternation with it."
-    cfg = sit_config('SiT-S/2', image_channels=20, image_size=32, gene_tokens=8, gene_token_dim=8, n_perturbations=1000, cond_drop=0.0)
+    cfg = sit_config(
+        'SiT-S/2',
+        image_channels=20,
+        image_size=32,
+        gene_tokens=8,
+        gene_token_dim=8,
+        n_perturbations=1000,
+        cond_drop=0.0,
+    )
     model = JointSiT(cfg); opt = torch.optim.SGD(model.parameters(), lr=1e-6)
     z0 = {'image': torch.randn(batch, 20, 32, 32), 'gene': torch.randn(batch, 64)}
     z1 = {k: v + 1 for k, v in z0.items()}
@@ -134,16 +173,23 @@ def _loader_rate(ds, batch:int, workers:int, batches:int) -> float:
 
 def bench_loader(prep, batch:int, train_steps_per_s:float, workers:int=2, batches:int=30) -> dict:
     "Loader samples/s (PairDataset over the packed store) vs the training step's consumption; also the latent cache's rate."
-    from cellfluxmm.train import LatentPairs
+    from cellfluxmm.prepare import LatentPairs
     ds = PairDataset(PackedStore(prep.store.path), 'train')               # images in memory when they fit (the default)
     rate = _loader_rate(ds, batch, workers, batches)
     lazy = _loader_rate(PairDataset(PackedStore(prep.store.path), 'train', in_memory=False), batch, workers, batches)
     lat = LatentPairs(prep.cache, prep.store, 'train', 0, 'class')
     t = timeit(lambda: lat.samples(np.arange(batch)), 10)
     need = train_steps_per_s * batch
-    return {'loader_samples_per_s': rate, 'train_samples_per_s': need, 'ratio': rate / need, 'workers': workers,
-            'images_in_memory': isinstance(ds.store.images, np.ndarray), 'images_mib': prep.store.images_nbytes / 2 ** 20,
-            'zarr_loader_samples_per_s': lazy, 'latent_cache_samples_per_s': batch / t['median_s']}
+    return {
+        'loader_samples_per_s': rate,
+        'train_samples_per_s': need,
+        'ratio': rate / need,
+        'workers': workers,
+        'images_in_memory': isinstance(ds.store.images, np.ndarray),
+        'images_mib': prep.store.images_nbytes / 2**20,
+        'zarr_loader_samples_per_s': lazy,
+        'latent_cache_samples_per_s': batch / t['median_s'],
+    }
 
 # %% ../nbs/13_bench.ipynb #f0d16a61
 def peak_rss_bytes() -> int:
@@ -157,10 +203,11 @@ def peak_rss_bytes() -> int:
 
 _PEAK = '''
 import sys, tempfile
-from cellfluxmm.train import prepare, build_run, train
+from cellfluxmm.prepare import Prepared, build_run
+from cellfluxmm.train import train
 from cellfluxmm.bench import peak_rss_bytes
-prep = prepare(sys.argv[1], sys.argv[2], progress=False, log=lambda *a: None)
-run = build_run(sys.argv[1], 'full', prep)
+prep = Prepared.open(sys.argv[2], sys.argv[1])
+run = build_run(prep, 'full')
 with tempfile.TemporaryDirectory() as d: train(run, prep, d, resume=False, progress=False, stop_after=int(sys.argv[3]), log=lambda *a: None)
 print(peak_rss_bytes())
 '''
@@ -175,42 +222,56 @@ def bench_peak_memory(preset:str, data_dir:str|Path, steps:int=5) -> dict:
 # %% ../nbs/13_bench.ipynb #b03c8e36
 def bench_eval(prep, run, n_pairs:int, n_steps:int) -> dict:
     "Seconds to sample, decode and score `n_pairs` test pairs for one variant."
-    from cellfluxmm.evaluate import EvalConfig, evaluate, baselines
-    from cellfluxmm.train import save_checkpoint
+    from cellfluxmm.evaluate import evaluate, baselines
+    from cellfluxmm.prepare import save_checkpoint
     from diffusers.training_utils import EMAModel
     import tempfile
-    cfg = EvalConfig(n_steps=n_steps, max_pairs=n_pairs, n_boot=200)
-    baselines(prep, prep.store.path.parent, cfg, progress=False)
+    cfg = prep.config.eval.replace(n_steps=n_steps, max_pairs=n_pairs, n_boot=200)
+    baselines(prep, cfg, progress=False)
     with tempfile.TemporaryDirectory() as d:
         model = JointSiT(run.sit); opt = torch.optim.AdamW(model.parameters())
         save_checkpoint(Path(d)/'run'/'best', model, EMAModel(model.parameters()), opt, 0, run)
         t = time.perf_counter()
-        evaluate(Path(d)/'run', prep, Path(d)/'eval', prep.store.path.parent, cfg, progress=False)
+        evaluate(Path(d)/'run', prep, Path(d)/'eval', cfg, progress=False)
         return {'seconds': time.perf_counter() - t, 'n_pairs': n_pairs, 'n_steps': n_steps}
 
 # %% ../nbs/13_bench.ipynb #63c9115e
 TARGETS = {'cache_speedup_demo': ('>=', 3.0), 'cfg_batched_speedup': ('>=', 1.1), 'mfu_fraction': ('>=', 0.6),
            'loader_over_training': ('>=', 3.0), 'peak_rss_gib': ('<', 4.0)}
 
-def run_bench(preset:str='demo', data_dir:str|Path|None=None, eval_pairs:int=1000, paper_sizes:bool=True, log=print) -> dict:
+def run_bench(
+    preset: str = 'demo',
+    data_dir: str | Path | None = None,
+    eval_pairs: int = 1000,
+    paper_sizes: bool = True,
+    log=print,
+) -> dict:
     "Measure every figure on this machine; returns the JSON-ready result with targets and whether each was met."
-    from cellfluxmm.train import prepare, build_run, get_preset, LatentPairs
-    from cellfluxmm.evaluate import EvalConfig
+    from cellfluxmm.prepare import LatentPairs, build_run, prepare
     torch.manual_seed(0)
     runtime = tune_runtime(get_device('auto'))
     data_dir = Path(data_dir or f'data/{preset}')
     t0 = time.time()
     prep = prepare(preset, data_dir, progress=False, log=log)
-    run = build_run(preset, 'full', prep)
+    run = build_run(prep, 'full')
     b = run.train.batch_size
-    out = {'machine': {'cpus': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'cuda': torch.cuda.is_available(),
-                       'runtime': runtime}, 'preset': preset, 'data_dir': str(data_dir)}
+    out = {
+        'machine': {
+            'cpus': os.cpu_count(),
+            'torch': torch.__version__,
+            'threads': torch.get_num_threads(),
+            'cuda': torch.cuda.is_available(),
+            'runtime': runtime,
+        },
+        'preset': preset,
+        'data_dir': str(data_dir),
+    }
     log('1/6 latent cache vs encoding'); c = bench_cache(prep, run, b)
     out['cache'] = c
     if paper_sizes: log('1/6 paper sizes (about a minute)'); out['cache_paper_sizes'] = bench_cache_paper_sizes()
     log('2/6 batched guidance')
     data = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond)
-    sb = min(EvalConfig().batch_size, len(data))
+    sb = min(prep.config.eval.batch_size, len(data))
     z0, _, y = data.samples(np.arange(sb))
     model = JointSiT(run.sit)
     out['cfg'] = bench_cfg(model, z0, y)
@@ -218,10 +279,21 @@ def run_bench(preset:str='demo', data_dir:str|Path|None=None, eval_pairs:int=100
     log('3/6 FLOP/s'); out['mfu'] = bench_mfu()
     log('4/6 data loader'); out['loader'] = bench_loader(prep, b, c['cached_steps_per_s'])
     log('5/6 peak memory'); out['memory'] = bench_peak_memory(preset, data_dir)
-    log('6/6 evaluation'); out['evaluation'] = bench_eval(prep, run, eval_pairs, get_preset(preset).eval_steps)
-    figures = {'cache_speedup_demo': c['speedup'], 'cfg_batched_speedup': out['cfg']['speedup'], 'mfu_fraction': out['mfu']['fraction'],
-               'loader_over_training': out['loader']['ratio'], 'peak_rss_gib': out['memory']['peak_rss_gib']}
-    out['targets'] = {k: {'value': round(v, 3), 'target': f'{TARGETS[k][0]} {TARGETS[k][1]}',
-                          'met': v >= TARGETS[k][1] if TARGETS[k][0] == '>=' else v < TARGETS[k][1]} for k, v in figures.items()}
+    log('6/6 evaluation'); out['evaluation'] = bench_eval(prep, run, eval_pairs, prep.config.eval.n_steps)
+    figures = {
+        'cache_speedup_demo': c['speedup'],
+        'cfg_batched_speedup': out['cfg']['speedup'],
+        'mfu_fraction': out['mfu']['fraction'],
+        'loader_over_training': out['loader']['ratio'],
+        'peak_rss_gib': out['memory']['peak_rss_gib'],
+    }
+    out['targets'] = {
+        k: {
+            'value': round(v, 3),
+            'target': f'{TARGETS[k][0]} {TARGETS[k][1]}',
+            'met': v >= TARGETS[k][1] if TARGETS[k][0] == '>=' else v < TARGETS[k][1],
+        }
+        for k, v in figures.items()
+    }
     out['total_seconds'] = round(time.time() - t0, 1)
     return out

@@ -4,69 +4,74 @@
 
 # %% ../nbs/12_cli.ipynb #1568404a
 from __future__ import annotations
-import argparse, hashlib, json, sys, time
+import argparse, json, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 import cellfluxmm
-from .core import get_device, tune_runtime
+from .core import artifact_key, get_device, stored_key, tune_runtime
 from .data import PackedStore, SplitConfig
-from .synthetic import SIM_PRESETS, sim_config, simulate
+from .synthetic import SIM_PRESETS, sim_config
+from .flow import VARIANTS
+from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, simulated_store
 
 # %% auto #0
-__all__ = ['VARIANT_ORDER', 'store_is_current', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare',
-           'cmd_train', 'Step', 'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_steps', 'cmd_reproduce',
-           'cmd_bench', 'parser', 'main']
+__all__ = ['VARIANT_ORDER', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare', 'cmd_train', 'Step',
+           'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_steps', 'cmd_reproduce', 'cmd_bench', 'parser',
+           'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
-def store_is_current(path:Path, cfg) -> bool:
-    "True if `path` holds a store simulated with exactly `cfg`."
-    try: return PackedStore(path).manifest.get('meta', {}).get('simulation') == cfg.to_dict()
-    except (FileNotFoundError, ValueError, KeyError): return False
-
 def cmd_data_simulate(a):
     cfg = sim_config(a.preset)
     if a.seed is not None: cfg = cfg.replace(seed=a.seed)
-    out = Path(a.out or f'data/{a.preset}/store')
-    if store_is_current(out, cfg) and not a.force:
-        print(f'{out}: up to date (preset {a.preset}); --force rebuilds it'); return 0
-    st = simulate(cfg, out, overwrite=True, progress=not a.quiet)
-    print(st); print(st.report)
+    d = data_folder(a.data or f'data/{a.preset}', log=print)
+    before = stored_key(d/'store')
+    st = simulated_store(cfg, d/'store', force=a.force, progress=not a.quiet)
+    if before is not None and before == stored_key(d/'store'): print(f"{d/'store'}: up to date (preset {a.preset})")
+    else: print(st); print(st.report)
     return 0
 
 def cmd_data_build(a):
     from cellfluxmm.readers import build_store
     split = SplitConfig(kind=a.split, n_test=a.n_test, n_val=a.n_val, seed=a.seed) if a.n_test is not None else None
-    st = build_store(a.load_data, a.l1000, a.out, platemap=a.platemap, image_root=a.image_root, image_size=a.size,
+    d = data_folder(a.data, log=print)
+    st = build_store(a.load_data, a.l1000, d/'store', platemap=a.platemap, image_root=a.image_root, image_size=a.size,
                      min_genes=a.min_genes, split=split, seed=a.seed, overwrite=a.force, progress=not a.quiet)
     print(st); print(st.report)
     return 0
 
 def cmd_data_report(a):
-    st = PackedStore(a.store)
+    p = Path(a.data)
+    st = PackedStore(p if (p/'manifest.json').exists() else data_folder(p)/'store')
     print(st); print(st.report)
     print(st.pairs.split.value_counts().to_string())
     return 0
 
 # %% ../nbs/12_cli.ipynb #cc397ea9
 def cmd_prepare(a):
-    from cellfluxmm.train import prepare
-    p = prepare(a.preset, a.data or f'data/{a.preset}', progress=not a.quiet)
+    p = prepare(a.preset, a.data or f'data/{a.preset}', force=a.force, progress=not a.quiet)
     print(p.store); print(p.cache)
     return 0
 
 def cmd_train(a):
-    from cellfluxmm.train import build_run, prepare, train
-    data = a.data or f'data/{a.preset}'
-    prep = prepare(a.preset, data, progress=False, log=lambda *x: None) if (Path(data)/'latents'/'meta.json').exists() else None
-    if prep is None: raise FileNotFoundError(f"{data} is not prepared: run `cellfluxmm prepare --preset {a.preset} --data {data}` first (once, not under a launcher)")
-    over = {'device': a.device, **({'steps': a.steps} if a.steps else {}), **({'seed': a.seed} if a.seed is not None else {})}
-    run = build_run(a.preset, a.variant, prep, beta=a.beta, **over)
-    hist = train(run, prep, a.out or f'results/{a.preset}/{a.variant}', progress=not a.quiet)
+    from cellfluxmm.prepare import build_run
+    from cellfluxmm.train import train
+    prep = Prepared.open(a.data or f'data/{a.preset}', a.preset)  # never prepares: `cellfluxmm prepare` does
+    over = {
+        'device': a.device,
+        **({'steps': a.steps} if a.steps else {}),
+        **({'seed': a.seed} if a.seed is not None else {}),
+    }
+    hist = train(
+        build_run(prep, a.variant, beta=a.beta, **over),
+        prep,
+        a.out or f'results/{a.preset}/{a.variant}',
+        progress=not a.quiet,
+    )
     if len(hist): print(hist.tail(3).to_string())
     return 0
 
 # %% ../nbs/12_cli.ipynb #6b8fcec8
-VARIANT_ORDER = ('full', 'no_ge', 'no_cp', 'beta1', 'beta10')
+VARIANT_ORDER = tuple(VARIANTS)  # Table 1's rows, in the paper's order (`06_flow`)
 
 @dataclass
 class Step:
@@ -80,32 +85,51 @@ class Step:
 def paper_notebooks() -> Path:
     "The folder of the papermill notebooks (in a clone of the repository)."
     d = Path(cellfluxmm.__file__).resolve().parent.parent/'nbs'/'paper'
-    if not (d/'train.ipynb').exists(): raise FileNotFoundError(f"papermill notebooks not found in {d}: run `cellfluxmm reproduce` from a clone of the repository (pip install -e .)")
+    if not (d/'train.ipynb').exists():
+        raise FileNotFoundError(
+            f"papermill notebooks not found in {d}: run `cellfluxmm reproduce` from a clone of the repository (pip install -e .)"
+        )
     return d
 
-def _key(*parts) -> str: return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
 # %% ../nbs/12_cli.ipynb #1dac7b4b
-def reproduce_steps(preset:str, data_dir:Path, results:Path, figures:Path, variants=VARIANT_ORDER, device:str='auto') -> list[Step]:
-    "The steps of a reproduction, in order."
-    from cellfluxmm.train import get_preset, prepare
+def reproduce_steps(
+    preset: str, data_dir: Path, results: Path, figures: Path, variants=VARIANT_ORDER, device: str = 'auto'
+) -> list[Step]:
+    "The steps of a reproduction, in order. The notebooks read every setting from the preset; only the device is passed."
     pr = get_preset(preset)
-    common = {'preset': preset, 'data_dir': str(data_dir), 'progress': True}
-    k_prep = _key('prepare', pr.to_dict(), str(data_dir))
+    common = {'preset': preset, 'data_dir': str(data_dir), 'progress': True, 'device': device}
+    k_prep = artifact_key('prepare', pr.preparation(), str(data_dir))
     steps = [Step('prepare data', k_prep, fn=lambda: prepare(preset, data_dir))]
     k_eval = {}
     for v in variants:
         run_dir = results/v
-        kt = _key('train', k_prep, v, device)
-        steps.append(Step(f'train {v}', kt, 'train.ipynb', {**common, 'variant': v, 'out_dir': str(run_dir), 'device': device}))
-        k_eval[v] = _key('evaluate', kt, pr.eval_steps, pr.eval_pairs)
-        steps.append(Step(f'evaluate {v}', k_eval[v], 'evaluate.ipynb',
-                          {**common, 'run_dir': str(run_dir), 'out_dir': str(run_dir/'eval'), 'n_steps': pr.eval_steps,
-                           'max_pairs': pr.eval_pairs, 'extractor_steps': pr.extractor_steps, 'device': device}))
-    steps.append(Step('Table 1', _key('table1', k_eval), 'table1.ipynb', {'results_dir': str(results), 'out_dir': str(figures), 'preset': preset}))
+        kt = artifact_key('train', k_prep, v, pr.sit, pr.cond, pr.train.to_dict(), device)
+        steps.append(Step(f'train {v}', kt, 'train.ipynb', {**common, 'variant': v, 'out_dir': str(run_dir)}))
+        k_eval[v] = artifact_key('evaluate', kt, pr.eval.to_dict())
+        steps.append(
+            Step(
+                f'evaluate {v}',
+                k_eval[v],
+                'evaluate.ipynb',
+                {**common, 'run_dir': str(run_dir), 'out_dir': str(run_dir / 'eval')},
+            )
+        )
+    steps.append(Step('Table 1', artifact_key('table1', k_eval), 'table1.ipynb',
+                      {'results_dir': str(results), 'out_dir': str(figures), 'preset': preset}))
     if 'full' in variants:
-        steps.append(Step('Figure 2', _key('figure2', k_eval['full']), 'figure2.ipynb',
-                          {'preset': preset, 'data_dir': str(data_dir), 'eval_dir': str(results/'full'/'eval'), 'out_dir': str(figures)}))
+        steps.append(
+            Step(
+                'Figure 2',
+                artifact_key('figure2', k_eval['full']),
+                'figure2.ipynb',
+                {
+                    'preset': preset,
+                    'data_dir': str(data_dir),
+                    'eval_dir': str(results / 'full' / 'eval'),
+                    'out_dir': str(figures),
+                },
+            )
+        )
     return steps
 
 # %% ../nbs/12_cli.ipynb #ec799738
@@ -128,34 +152,50 @@ def run_steps(steps:list[Step], results:Path, log=print) -> dict:
         out_nb = results/f"{st.name.replace(' ', '_')}.ipynb" if st.notebook else None
         try:
             if st.notebook:
-                pm.execute_notebook(str(paper_notebooks()/st.notebook), str(out_nb), parameters=st.params, progress_bar=False,
-                                    cwd=str(Path.cwd()), kernel_name='python3', log_output=False)
+                pm.execute_notebook(
+                    str(paper_notebooks() / st.notebook),
+                    str(out_nb),
+                    parameters=st.params,
+                    progress_bar=False,
+                    cwd=str(Path.cwd()),
+                    kernel_name='python3',
+                    log_output=False,
+                )
             else: st.fn()
         except pm.PapermillExecutionError as e:
-            raise StepFailed(f"step '{st.name}' failed in nbs/paper/{st.notebook}, cell [{e.exec_count}]: {e.ename}: {e.evalue}. "
-                             f"The executed notebook is kept at {out_nb}. Fix the cause and rerun: finished steps are skipped.") from None
+            raise StepFailed(
+                f"step '{st.name}' failed in nbs/paper/{st.notebook}, cell [{e.exec_count}]: {e.ename}: {e.evalue}. "
+                f"The executed notebook is kept at {out_nb}. Fix the cause and rerun: finished steps are skipped."
+            ) from None
         except Exception as e:
-            raise StepFailed(f"step '{st.name}' failed: {type(e).__name__}: {e}. Rerun after fixing it: finished steps are skipped.") from e
+            raise StepFailed(
+                f"step '{st.name}' failed: {type(e).__name__}: {e}. Rerun after fixing it: finished steps are skipped."
+            ) from e
         times[st.name] = time.time() - t0
-        stamp.write_text(json.dumps({'key': st.key, 'seconds': round(times[st.name], 1), 'notebook': str(out_nb) if out_nb else None}))
+        stamp.write_text(
+            json.dumps(
+                {'key': st.key, 'seconds': round(times[st.name], 1), 'notebook': str(out_nb) if out_nb else None}
+            )
+        )
         log(f"{label} done in {_fmt(times[st.name])}" + (f'  ({out_nb})' if out_nb else ''))
     return times
 
 # %% ../nbs/12_cli.ipynb #e8c5348d
 def cmd_reproduce(a):
-    from cellfluxmm.train import get_preset
     pr = get_preset(a.preset)
-    data_dir = Path(a.data or f'data/{a.preset}')
+    data_dir = data_folder(a.data or f'data/{a.preset}', log=print)
     if not pr.sim and not (data_dir/'store'/'manifest.json').exists():
         raise FileNotFoundError(f"preset {a.preset!r} reads real data: build the store first with "
-                                f"`cellfluxmm data build ... --out {data_dir}/store` (see the README), then pass --data {data_dir}")
+                                f"`cellfluxmm data build ... --data {data_dir}` (see the README)")
     results = Path(a.results or f'results/{a.preset}')
     figures = Path(a.figures or ('figures' if a.preset == 'demo' else results/'figures'))
     variants = tuple(a.variants.split(',')) if a.variants else VARIANT_ORDER
     bad = [v for v in variants if v not in VARIANT_ORDER]
     if bad: raise ValueError(f"unknown variant(s) {bad}; choose from {list(VARIANT_ORDER)}")
     t0 = time.time()
-    print(f'reproducing Table 1 and Figure 2 with the {a.preset} preset: data in {data_dir}, runs in {results}, figures in {figures}')
+    print(
+        f'reproducing Table 1 and Figure 2 with the {a.preset} preset: data in {data_dir}, runs in {results}, figures in {figures}'
+    )
     try: run_steps(reproduce_steps(a.preset, data_dir, results, figures, variants, a.device), results)
     except StepFailed as e: print(f'error: {e}', file=sys.stderr); return 1
     print(f'all steps finished in {_fmt(time.time() - t0)}; figures in {figures}')
@@ -164,7 +204,14 @@ def cmd_reproduce(a):
 # %% ../nbs/12_cli.ipynb #8e8adb65
 def cmd_bench(a):
     from cellfluxmm.bench import run_bench
-    res = run_bench(a.preset, a.data, eval_pairs=a.eval_pairs, paper_sizes=not a.no_paper_sizes, log=lambda m: print(m, file=sys.stderr))
+
+    res = run_bench(
+        a.preset,
+        a.data,
+        eval_pairs=a.eval_pairs,
+        paper_sizes=not a.no_paper_sizes,
+        log=lambda m: print(m, file=sys.stderr),
+    )
     text = json.dumps(res, indent=2, default=float)
     if a.out: Path(a.out).write_text(text)
     print(text)
@@ -175,34 +222,61 @@ def parser() -> argparse.ArgumentParser:
     "The argument parser of the `cellfluxmm` command."
     p = argparse.ArgumentParser(prog='cellfluxmm', description='Multimodal perturbation modelling with rectified flow.')
     sub = p.add_subparsers(dest='cmd', required=True)
+    DATA = 'the data folder: it holds the store as store/ and what `prepare` makes of it'
     d = sub.add_parser('data', help='simulate or build a packed store').add_subparsers(dest='data_cmd', required=True)
-    s = d.add_parser('simulate', help='simulate a Cell Painting + L1000 screen')
-    s.add_argument('--preset', default='smoke', choices=list(SIM_PRESETS)); s.add_argument('--out')
-    s.add_argument('--seed', type=int); s.add_argument('--force', action='store_true'); s.add_argument('--quiet', action='store_true')
+    s = d.add_parser('simulate', help='simulate a Cell Painting + L1000 screen into DATA/store')
+    s.add_argument('--preset', default='smoke', choices=list(SIM_PRESETS))
+    s.add_argument('--data', '--out', dest='data', help=DATA + ' (default data/PRESET)')
+    s.add_argument('--seed', type=int)
+    s.add_argument('--force', action='store_true', help='replace a store that another simulation or a build made')
+    s.add_argument('--quiet', action='store_true')
     s.set_defaults(fn=cmd_data_simulate)
-    b = d.add_parser('build', help='build a store from real data (load_data CSV + TIFFs, L1000 file)')
-    b.add_argument('--load-data', required=True); b.add_argument('--l1000', required=True); b.add_argument('--out', required=True)
+    b = d.add_parser('build', help='build DATA/store from real data (load_data CSV + TIFFs, L1000 file)')
+    b.add_argument('--load-data', required=True); b.add_argument('--l1000', required=True)
+    b.add_argument('--data', '--out', dest='data', required=True, help=DATA)
     b.add_argument('--platemap'); b.add_argument('--image-root'); b.add_argument('--size', type=int, default=256)
-    b.add_argument('--min-genes', type=int, default=977); b.add_argument('--split', default='pairs', choices=['pairs', 'compounds'])
-    b.add_argument('--n-test', type=int); b.add_argument('--n-val', type=int, default=500); b.add_argument('--seed', type=int, default=0)
-    b.add_argument('--force', action='store_true'); b.add_argument('--quiet', action='store_true')
+    b.add_argument('--min-genes', type=int, default=977)
+    b.add_argument('--split', default='pairs', choices=['pairs', 'compounds'])
+    b.add_argument('--n-test', type=int)
+    b.add_argument('--n-val', type=int, default=500)
+    b.add_argument('--seed', type=int, default=0)
+    b.add_argument('--force', action='store_true', help='replace an existing store')
+    b.add_argument('--quiet', action='store_true')
     b.set_defaults(fn=cmd_data_build)
-    r = d.add_parser('report', help="print a store's summary and data report"); r.add_argument('store'); r.set_defaults(fn=cmd_data_report)
+    r = d.add_parser('report', help="print a store's summary and data report")
+    r.add_argument('data', help='a data folder, or a store folder'); r.set_defaults(fn=cmd_data_report)
     pp = sub.add_parser('prepare', help='prepare a data folder: store, autoencoders, latent cache')
-    pp.add_argument('--preset', default='demo'); pp.add_argument('--data'); pp.add_argument('--quiet', action='store_true')
+    pp.add_argument('--preset', default='demo', choices=list(PRESETS))
+    pp.add_argument('--data', help=DATA + ' (default data/PRESET)')
+    pp.add_argument(
+        '--force', action='store_true', help='replace what the folder holds if another preset or other settings made it'
+    )
+    pp.add_argument('--quiet', action='store_true')
     pp.set_defaults(fn=cmd_prepare)
-    tp = sub.add_parser('train', help='train one variant on a prepared data folder (works under accelerate launch / torchrun)')
-    tp.add_argument('--preset', default='demo'); tp.add_argument('--variant', default='full', choices=list(VARIANT_ORDER))
-    tp.add_argument('--beta', type=float); tp.add_argument('--data'); tp.add_argument('--out'); tp.add_argument('--steps', type=int)
-    tp.add_argument('--seed', type=int); tp.add_argument('--device', default='auto'); tp.add_argument('--quiet', action='store_true')
+    tp = sub.add_parser(
+        'train', help='train one variant on a prepared data folder (works under accelerate launch / torchrun)'
+    )
+    tp.add_argument('--preset', default='demo', choices=list(PRESETS))
+    tp.add_argument('--variant', default='full', choices=list(VARIANT_ORDER))
+    tp.add_argument('--beta', type=float)
+    tp.add_argument('--data', help=DATA + ', prepared for PRESET (default data/PRESET)')
+    tp.add_argument('--out'); tp.add_argument('--steps', type=int)
+    tp.add_argument('--seed', type=int)
+    tp.add_argument('--device', default='auto')
+    tp.add_argument('--quiet', action='store_true')
     tp.set_defaults(fn=cmd_train)
     bp = sub.add_parser('bench', help='measure the speed and memory of the hot paths; prints JSON')
     bp.add_argument('--preset', default='demo'); bp.add_argument('--data'); bp.add_argument('--out')
     bp.add_argument('--eval-pairs', type=int, default=1000); bp.add_argument('--no-paper-sizes', action='store_true')
     bp.set_defaults(fn=cmd_bench)
     rp = sub.add_parser('reproduce', help="reproduce the paper's Table 1 and Figure 2")
-    rp.add_argument('--preset', default='demo', help="'smoke', 'demo' (CPU) or 'paper' (GPU node, real data)")
-    rp.add_argument('--data', help='data folder (default data/PRESET); for --preset paper it must hold the store built from real data')
+    rp.add_argument(
+        '--preset', default='demo', choices=list(PRESETS), help="'smoke', 'demo' (CPU) or 'paper' (GPU node, real data)"
+    )
+    rp.add_argument(
+        '--data',
+        help='data folder (default data/PRESET); for --preset paper it must hold the store built from real data',
+    )
     rp.add_argument('--results', help='runs and executed notebooks (default results/PRESET)')
     rp.add_argument('--figures', help='where Table 1 and Figure 2 go (default figures/ for demo, else RESULTS/figures)')
     rp.add_argument('--variants', help='comma-separated subset of ' + ','.join(VARIANT_ORDER))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #9b072601
 from __future__ import annotations
-import contextlib, ctypes, dataclasses, json, os, random, shutil, sys, tempfile, typing
+import contextlib, ctypes, dataclasses, hashlib, json, os, random, shutil, sys, tempfile, typing
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 import numpy as np
@@ -12,13 +12,16 @@ import torch
 import yaml
 
 # %% auto #0
-__all__ = ['CHANNELS', 'RGB_CHANNELS', 'T_CONTROL', 'T_PERTURBED', 'CFG_SCALE', 'COND_DROP_PROB', 'channel_index', 'interpolate',
-           'cfg_combine', 'cfg_scale_from_w', 'latent_scaling', 'scale_latents', 'unscale_latents', 'seed_everything',
-           'rng_for', 'get_device', 'tune_allocator', 'tune_runtime', 'atomic_path', 'ConfigError', 'Config']
+__all__ = ['CHANNELS', 'RGB_CHANNELS', 'MODALITIES', 'T_CONTROL', 'T_PERTURBED', 'CFG_SCALE', 'COND_DROP_PROB', 'N_STEPS',
+           'N_TEST', 'ARTIFACT_KEY_FILE', 'channel_index', 'interpolate', 'cfg_combine', 'cfg_scale_from_w',
+           'latent_scaling', 'scale_latents', 'unscale_latents', 'seed_everything', 'rng_for', 'get_device',
+           'tune_allocator', 'tune_runtime', 'atomic_path', 'artifact_key', 'stored_key', 'cached', 'ConfigError',
+           'Config']
 
 # %% ../nbs/00_core.ipynb #919640b2
 CHANNELS: tuple[str, ...] = ('DNA', 'RNA', 'ER', 'AGP', 'Mito')  # order of the channel axis everywhere
 RGB_CHANNELS: tuple[str, ...] = ('DNA', 'RNA', 'ER')              # the RGB view used by FID/KID and figures
+MODALITIES: tuple[str, ...] = ('image', 'gene')                   # the two modalities, in token order
 
 # %% ../nbs/00_core.ipynb #8bd21f74
 def channel_index(names:typing.Iterable[str], # channel names, any case
@@ -46,6 +49,8 @@ def interpolate(z0:torch.Tensor, # control latent, any shape (B, ...)
 # %% ../nbs/00_core.ipynb #5a0b35e7
 CFG_SCALE: float = 1.2      # the paper's guidance scale s
 COND_DROP_PROB: float = 0.1 # the paper's per-sample condition dropout during training
+N_STEPS: int = 50           # the paper's Euler steps at sampling
+N_TEST: int = 5000          # the paper's held-out test pairs (5,000 pairs of 5,000 distinct compounds)
 
 def cfg_combine(v_cond:torch.Tensor,   # velocity with the condition
                 v_uncond:torch.Tensor, # velocity with the null condition
@@ -81,7 +86,8 @@ def seed_everything(seed:int,                # the run's seed
                     deterministic:bool=False, # also ask torch for deterministic kernels
                    ) -> np.random.Generator:   # a NumPy generator seeded the same way
     "Seed `random`, NumPy and torch (all devices); return a fresh NumPy generator."
-    if not isinstance(seed, (int, np.integer)) or seed < 0: raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -102,11 +108,15 @@ def get_device(device:str|torch.device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N'
         if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
         return torch.device('cpu')
     if name.startswith('cuda') and not torch.cuda.is_available():
-        raise RuntimeError(f"device {device!r} was asked for but this machine has no CUDA GPU; use device='cpu' or 'auto'")
+        raise RuntimeError(
+            f"device {device!r} was asked for but this machine has no CUDA GPU; use device='cpu' or 'auto'"
+        )
     if name == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
         raise RuntimeError("device 'mps' was asked for but MPS is not available; use device='cpu' or 'auto'")
-    try: return torch.device(name)
-    except RuntimeError as e: raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'") from e
+    try:
+        return torch.device(name)
+    except RuntimeError as e:
+        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'") from e
 
 # %% ../nbs/00_core.ipynb #daf6d992
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
@@ -153,6 +163,35 @@ def _remove(p:Path):
     if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
     elif p.exists() or p.is_symlink(): p.unlink()
 
+# %% ../nbs/00_core.ipynb #aece9cf0
+ARTIFACT_KEY_FILE = 'artifact_key.json'
+
+def artifact_key(*parts) -> str:
+    "A 16-hex-digit hash of JSON-serialisable `parts` (dict keys sorted)."
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+def stored_key(path:str|Path) -> str|None:
+    "The key an artifact folder was made with, or None if it is not a finished artifact."
+    f = Path(path)/ARTIFACT_KEY_FILE
+    try: return json.loads(f.read_text())['key']
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, KeyError): return None
+
+def cached(path:str|Path,           # the artifact's folder
+           config:dict,             # what it is made from: its settings and its inputs' keys
+           build:typing.Callable,   # build(folder): writes the artifact into a new, empty folder
+           load:typing.Callable,    # load(path): reads the finished artifact
+           log=None,                # called with one line when the artifact is (re)built
+           what:str='',             # a name for that line
+          ):
+    "The artifact at `path` if it was made from `config`; otherwise build it (atomically, with its key) and load it."
+    path, key = Path(path), artifact_key(config)
+    if stored_key(path) == key: return load(path)
+    if log is not None: log(f"{'rebuilding' if path.exists() else 'building'} {what or path.name} in {path}")
+    with atomic_path(path) as tmp:
+        tmp.mkdir(); build(tmp)
+        (tmp/ARTIFACT_KEY_FILE).write_text(json.dumps({'key': key, 'config': config}, indent=2, default=str))
+    return load(path)
+
 # %% ../nbs/00_core.ipynb #35c52b2f
 class ConfigError(ValueError):
     "A config file or dict that does not match its dataclass."
@@ -191,13 +230,19 @@ class Config:
         return cls(**{k: _coerce(hints[k], v, f'{name}.{k}') for k, v in d.items()})
 
     def replace(self, **changes):
-        "A copy with `changes`, checked like `from_dict`."
-        return type(self).from_dict({**self.to_dict(), **changes})
+        "A copy with `changes` (nested configs given as configs or dicts), checked like `from_dict`."
+        return type(self).from_dict(
+            {**self.to_dict(), **{k: v.to_dict() if isinstance(v, Config) else v for k, v in changes.items()}}
+        )
 
     def save(self, path:str|Path) -> Path:
         "Write as JSON, or YAML when the suffix is .yaml/.yml (atomically)."
         path = Path(path)
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False) if path.suffix in ('.yaml', '.yml') else json.dumps(self.to_dict(), indent=2)
+        text = (
+            yaml.safe_dump(self.to_dict(), sort_keys=False)
+            if path.suffix in ('.yaml', '.yml')
+            else json.dumps(self.to_dict(), indent=2)
+        )
         with atomic_path(path) as tmp: tmp.write_text(text)
         return path
 

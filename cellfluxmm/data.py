@@ -5,19 +5,19 @@
 # %% ../nbs/01_data.ipynb #45b6c92a
 from __future__ import annotations
 import json, typing, uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 import zarr
-from .core import CHANNELS, RGB_CHANNELS, Config, atomic_path, channel_index, rng_for
+from .core import CHANNELS, N_TEST, RGB_CHANNELS, Config, atomic_path, channel_index, rng_for
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'CONTROL_ID', 'IMAGE_OBS_COLUMNS', 'GENE_OBS_COLUMNS', 'GENE_VAR_COLUMNS',
-           'COMPOUND_COLUMNS', 'SPLIT_KINDS', 'IN_MEMORY_MAX_BYTES', 'conform', 'DataReport', 'images_to_float',
-           'images_to_uint16', 'dose_key', 'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig', 'assign_splits',
-           'StoreWriter', 'PackedStore', 'PairDataset', 'rgb_view']
+           'COMPOUND_COLUMNS', 'SPLIT_KINDS', 'DRAW_COLUMNS', 'IN_MEMORY_MAX_BYTES', 'conform', 'DataReport',
+           'images_to_float', 'images_to_uint16', 'dose_key', 'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig',
+           'assign_splits', 'StoreWriter', 'PackedStore', 'SplitDraws', 'PairDataset', 'rgb_view']
 
 # %% ../nbs/01_data.ipynb #38941c27
 STORE_FORMAT = 'cellfluxmm-store'
@@ -43,8 +43,10 @@ def conform(df:pd.DataFrame, # a table to check
             if out[c].isna().any(): raise ValueError(f"{what}: column {c!r} has missing values")
             out[c] = out[c].astype(bool)
         else:
-            try: out[c] = out[c].astype(tp)
-            except (TypeError, ValueError) as e: raise ValueError(f"{what}: column {c!r} is not {tp.__name__}: {e}") from e
+            try:
+                out[c] = out[c].astype(tp)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{what}: column {c!r} is not {tp.__name__}: {e}") from e
     return out
 
 # %% ../nbs/01_data.ipynb #ba613d93
@@ -59,14 +61,19 @@ class DataReport:
         d = self.dropped.setdefault(reason, {'count': 0, 'examples': []})
         d['count'] += len(ids)
         d['examples'] = (d['examples'] + [str(i) for i in ids])[:n_examples]
-    def to_dict(self) -> dict: return {'kept': dict(self.kept), 'dropped': {k: dict(v) for k, v in self.dropped.items()}}
+
+    def to_dict(self) -> dict:
+        return {'kept': dict(self.kept), 'dropped': {k: dict(v) for k, v in self.dropped.items()}}
+
     @classmethod
     def from_dict(cls, d:dict):
         r = cls(); r.kept, r.dropped = dict(d.get('kept', {})), {k: dict(v) for k, v in d.get('dropped', {}).items()}
         return r
     def __repr__(self):
         lines = ['kept:'] + [f'  {k}: {v}' for k, v in self.kept.items()] + ['dropped:']
-        lines += [f"  {k}: {v['count']} (e.g. {', '.join(v['examples'][:3])})" for k, v in self.dropped.items()] or ['  nothing']
+        lines += [f"  {k}: {v['count']} (e.g. {', '.join(v['examples'][:3])})" for k, v in self.dropped.items()] or [
+            '  nothing'
+        ]
         return '\n'.join(lines)
 
 # %% ../nbs/01_data.ipynb #2fa0c779
@@ -117,8 +124,15 @@ class PairIndex:
         pick = lambda flat, span, v: flat[span[:, 0] + np.minimum((v * span[:, 1]).astype(int), span[:, 1] - 1)]
         pert_gene = pick(self.gene_pert, self.gene_pert_span, u[:, 1])
         ctrl_gene = pick(self.gene_ctrl, self.gene_ctrl_span[pert_gene], u[:, 2])
-        return pd.DataFrame({'pert_image': self.pairs.image.to_numpy(), 'ctrl_image': pick(self.img_ctrl, self.img_ctrl_span, u[:, 0]),
-                             'pert_gene': pert_gene, 'ctrl_gene': ctrl_gene, 'compound_idx': self.pairs.compound_idx.to_numpy()})
+        return pd.DataFrame(
+            {
+                'pert_image': self.pairs.image.to_numpy(),
+                'ctrl_image': pick(self.img_ctrl, self.img_ctrl_span, u[:, 0]),
+                'pert_gene': pert_gene,
+                'ctrl_gene': ctrl_gene,
+                'compound_idx': self.pairs.compound_idx.to_numpy(),
+            }
+        )
 
 # %% ../nbs/01_data.ipynb #21be281c
 def make_pairs(image_obs:pd.DataFrame,   # conforms to IMAGE_OBS_COLUMNS
@@ -132,7 +146,10 @@ def make_pairs(image_obs:pd.DataFrame,   # conforms to IMAGE_OBS_COLUMNS
     img_ctrl, img_spans = _pools(image_obs.plate, image_obs.is_control)
     gctrl, gctrl_spans = _pools(gene_obs.plate, gene_obs.is_control)
     gene_has_ctrl = gene_obs.plate.map(lambda p: p in gctrl_spans).to_numpy(bool)
-    report.drop('L1000 profile without a same-plate control profile', gene_obs.index[~gene_obs.is_control.to_numpy() & ~gene_has_ctrl])
+    report.drop(
+        'L1000 profile without a same-plate control profile',
+        gene_obs.index[~gene_obs.is_control.to_numpy() & ~gene_has_ctrl],
+    )
     gkey = dose_key(gene_obs.compound_id, gene_obs.dose)
     gpert, gpert_spans = _pools(gkey, ~gene_obs.is_control & pd.Series(gene_has_ctrl, index=gene_obs.index))
     treated = image_obs[~image_obs.is_control]
@@ -144,11 +161,21 @@ def make_pairs(image_obs:pd.DataFrame,   # conforms to IMAGE_OBS_COLUMNS
     report.drop('compound not in the perturbation table', sid[unknown])
     no_gene = ~ikey.isin(list(gpert_spans)).to_numpy() & ~no_ctrl & ~unknown
     report.drop('no L1000 profile with a same-plate control for its compound+dose', sid[no_gene])
-    report.drop('L1000 compound+dose without images', gene_obs.index[~gene_obs.is_control.to_numpy() & ~gkey.isin(set(ikey)).to_numpy()])
+    report.drop(
+        'L1000 compound+dose without images',
+        gene_obs.index[~gene_obs.is_control.to_numpy() & ~gkey.isin(set(ikey)).to_numpy()],
+    )
     ok = ~(no_ctrl | unknown | no_gene)
     t = treated[ok]
-    pairs = pd.DataFrame({'image': t.index.to_numpy(), 'compound_idx': t.compound_id.map(cidx).to_numpy(int),
-                          'compound_id': t.compound_id.to_numpy(), 'dose': t.dose.to_numpy(), 'plate': t.plate.to_numpy()})
+    pairs = pd.DataFrame(
+        {
+            'image': t.index.to_numpy(),
+            'compound_idx': t.compound_id.map(cidx).to_numpy(int),
+            'compound_id': t.compound_id.to_numpy(),
+            'dose': t.dose.to_numpy(),
+            'plate': t.plate.to_numpy(),
+        }
+    )
     report.keep('pairs', len(pairs))
     span = lambda spans, keys: np.array([spans[k] for k in keys], dtype=np.int64).reshape(-1, 2)
     gctrl_span = np.array([gctrl_spans.get(p, (0, 0)) for p in gene_obs.plate], dtype=np.int64).reshape(-1, 2)
@@ -163,7 +190,9 @@ def check_pairs(draws:pd.DataFrame, image_obs:pd.DataFrame, gene_obs:pd.DataFram
     assert (ci.plate.to_numpy() == pi.plate.to_numpy()).all(), "a control image is from another plate"
     assert cg.is_control.all() and not pg.is_control.any(), "control profile flags are wrong"
     assert (cg.plate.to_numpy() == pg.plate.to_numpy()).all(), "a control profile is from another plate"
-    assert (dose_key(pg.compound_id, pg.dose).to_numpy() == dose_key(pi.compound_id, pi.dose).to_numpy()).all(), "a profile's compound+dose differs"
+    assert (dose_key(pg.compound_id, pg.dose).to_numpy() == dose_key(pi.compound_id, pi.dose).to_numpy()).all(), (
+        "a profile's compound+dose differs"
+    )
 
 # %% ../nbs/01_data.ipynb #0a2fb9f4
 SPLIT_KINDS = ('pairs', 'compounds')
@@ -172,7 +201,7 @@ SPLIT_KINDS = ('pairs', 'compounds')
 class SplitConfig(Config):
     "How pairs are split into train / val / test."
     kind: str = 'pairs'  # 'pairs': held-out pairs of distinct compounds (the paper); 'compounds': held-out compounds
-    n_test: int = 5000   # test pairs ('pairs') or test compounds ('compounds')
+    n_test: int = N_TEST # test pairs ('pairs') or test compounds ('compounds')
     n_val: int = 500     # validation pairs or compounds, drawn like the test ones
     seed: int = 0
 
@@ -185,8 +214,10 @@ def assign_splits(pairs:pd.DataFrame,  # PairIndex.pairs
     rng, out = rng_for(cfg.seed), np.full(len(pairs), 'train', dtype=object)
     compounds = np.unique(pairs.compound_id.to_numpy().astype(str))
     need = cfg.n_test + cfg.n_val
-    if need > len(compounds): raise ValueError(
-        f"the split asks for {cfg.n_test} test + {cfg.n_val} val distinct compounds but the pairs hold only {len(compounds)}; lower n_test/n_val")
+    if need > len(compounds):
+        raise ValueError(
+            f"the split asks for {cfg.n_test} test + {cfg.n_val} val distinct compounds but the pairs hold only {len(compounds)}; lower n_test/n_val"
+        )
     chosen = rng.permutation(compounds)[:need]
     held = {c: ('test' if i < cfg.n_test else 'val') for i, c in enumerate(chosen)}
     cid = pairs.compound_id.to_numpy().astype(str)
@@ -207,8 +238,15 @@ class StoreWriter:
                  source:str,               # who wrote it, e.g. 'simulator' or 'readers'
                  chunk:int=16,             # images per zarr chunk
                  overwrite:bool=False):
-        self.path, self.n_images, self.image_size, self.source, self.chunk = Path(path), int(n_images), tuple(image_size), source, chunk
-        if self.path.exists() and not overwrite: raise FileExistsError(f"store {self.path} already exists; pass overwrite=True to replace it")
+        self.path, self.n_images, self.image_size, self.source, self.chunk = (
+            Path(path),
+            int(n_images),
+            tuple(image_size),
+            source,
+            chunk,
+        )
+        if self.path.exists() and not overwrite:
+            raise FileExistsError(f"store {self.path} already exists; pass overwrite=True to replace it")
         if self.n_images <= 0: raise ValueError(f"a store needs at least one image, got n_images={n_images}")
         self._finished = False
 
@@ -224,7 +262,8 @@ class StoreWriter:
     def write_images(self, start:int, x:np.ndarray):
         "Write `x` (k, 5, H, W) uint16 at rows `start:start+k`."
         want = (len(CHANNELS), *self.image_size)
-        if x.ndim != 4 or tuple(x.shape[1:]) != want: raise ValueError(f"images must be (k, {', '.join(map(str, want))}), got {tuple(x.shape)}")
+        if x.ndim != 4 or tuple(x.shape[1:]) != want:
+            raise ValueError(f"images must be (k, {', '.join(map(str, want))}), got {tuple(x.shape)}")
         if x.dtype != np.uint16: raise TypeError(f"images must be uint16, got {x.dtype}")
         self.images[start:start + len(x)] = x
 
@@ -241,14 +280,23 @@ class StoreWriter:
         "Check and write the tables, pair and split; returns the report."
         report = report if report is not None else DataReport()
         image_obs = conform(image_obs, IMAGE_OBS_COLUMNS, 'image_obs')
-        gene_obs, gene_vars = conform(gene_obs, GENE_OBS_COLUMNS, 'gene_obs'), conform(gene_vars, GENE_VAR_COLUMNS, 'gene_vars')
+        gene_obs, gene_vars = (
+            conform(gene_obs, GENE_OBS_COLUMNS, 'gene_obs'),
+            conform(gene_vars, GENE_VAR_COLUMNS, 'gene_vars'),
+        )
         compounds = conform(compounds, COMPOUND_COLUMNS, 'compounds')
-        if len(image_obs) != self.n_images: raise ValueError(f"image_obs has {len(image_obs)} rows for {self.n_images} images")
+        if len(image_obs) != self.n_images:
+            raise ValueError(f"image_obs has {len(image_obs)} rows for {self.n_images} images")
         genes = np.asarray(genes, dtype=np.float32)
         if genes.shape != (len(gene_obs), len(gene_vars)):
-            raise ValueError(f"genes is {genes.shape}, expected (len(gene_obs), len(gene_vars)) = {(len(gene_obs), len(gene_vars))}")
+            raise ValueError(
+                f"genes is {genes.shape}, expected (len(gene_obs), len(gene_vars)) = {(len(gene_obs), len(gene_vars))}"
+            )
         bad = np.flatnonzero(~np.isfinite(genes).all(1))
-        if len(bad): raise ValueError(f"genes has NaN/inf in {len(bad)} profile(s), e.g. rows {bad[:5].tolist()}; drop them before writing")
+        if len(bad):
+            raise ValueError(
+                f"genes has NaN/inf in {len(bad)} profile(s), e.g. rows {bad[:5].tolist()}; drop them before writing"
+            )
         dup = compounds.compound_id[compounds.compound_id.duplicated()]
         if len(dup): raise ValueError(f"compounds: duplicated compound_id(s) {dup.tolist()[:5]}")
         if descriptors is not None and len(descriptors) != len(compounds):
@@ -256,19 +304,33 @@ class StoreWriter:
         pi = make_pairs(image_obs, gene_obs, compounds.compound_id.tolist(), report)
         if len(pi) == 0: raise ValueError(f"no usable pairs: every treated image was dropped.\n{report}")
         pairs = pi.pairs.assign(split=assign_splits(pi.pairs, split))
-        report.keep('images', len(image_obs)); report.keep('profiles', len(gene_obs)); report.keep('compounds', len(compounds))
+        report.keep('images', len(image_obs))
+        report.keep('profiles', len(gene_obs))
+        report.keep('compounds', len(compounds))
         t = self.tmp
         image_obs.to_parquet(t/'image_obs.parquet'); gene_obs.to_parquet(t/'gene_obs.parquet')
-        gene_vars.to_parquet(t/'gene_vars.parquet'); compounds.to_parquet(t/'compounds.parquet'); pairs.to_parquet(t/'pairs.parquet')
+        gene_vars.to_parquet(t / 'gene_vars.parquet')
+        compounds.to_parquet(t / 'compounds.parquet')
+        pairs.to_parquet(t / 'pairs.parquet')
         np.save(t/'genes.npy', genes)
         if descriptors is not None: np.save(t/'descriptors.npy', np.asarray(descriptors, dtype=np.float32))
         if truth: np.savez(t/'truth.npz', **truth)
         (t/'report.json').write_text(json.dumps(report.to_dict(), indent=2))
-        manifest = {'format': STORE_FORMAT, 'version': STORE_VERSION, 'build_id': uuid.uuid4().hex,  # new at every build: keys latent caches
-                    'source': self.source, 'channels': list(CHANNELS),
-                    'image_size': list(self.image_size), 'n_images': self.n_images, 'n_profiles': len(gene_obs),
-                    'n_genes': len(gene_vars), 'n_compounds': len(compounds), 'n_pairs': len(pairs),
-                    'split': split.to_dict(), 'meta': meta or {}}
+        manifest = {
+            'format': STORE_FORMAT,
+            'version': STORE_VERSION,
+            'build_id': uuid.uuid4().hex,  # new at every build: keys latent caches
+            'source': self.source,
+            'channels': list(CHANNELS),
+            'image_size': list(self.image_size),
+            'n_images': self.n_images,
+            'n_profiles': len(gene_obs),
+            'n_genes': len(gene_vars),
+            'n_compounds': len(compounds),
+            'n_pairs': len(pairs),
+            'split': split.to_dict(),
+            'meta': meta or {},
+        }
         (t/'manifest.json').write_text(json.dumps(manifest, indent=2))
         self._finished = True
         return report
@@ -278,15 +340,25 @@ class PackedStore:
     "A packed store on disk: tables in memory, images and profiles read lazily."
     def __init__(self, path:str|Path):
         self.path = Path(path)
-        if not self.path.exists(): raise FileNotFoundError(f"store {self.path} does not exist; build one with `cellfluxmm data simulate` or `cellfluxmm data build`")
+        if not self.path.exists():
+            raise FileNotFoundError(
+                f"store {self.path} does not exist; build one with `cellfluxmm data simulate` or `cellfluxmm data build`"
+            )
         mf = self.path/'manifest.json'
         if not mf.exists(): raise FileNotFoundError(f"{self.path} is not a packed store: it has no manifest.json")
         self.manifest = json.loads(mf.read_text())
         if self.manifest.get('format') != STORE_FORMAT or self.manifest.get('version') != STORE_VERSION:
-            raise ValueError(f"{mf}: format {self.manifest.get('format')} v{self.manifest.get('version')} is not {STORE_FORMAT} v{STORE_VERSION}")
-        if self.manifest['channels'] != list(CHANNELS): raise ValueError(f"{mf}: channels {self.manifest['channels']} differ from {list(CHANNELS)}")
+            raise ValueError(
+                f"{mf}: format {self.manifest.get('format')} v{self.manifest.get('version')} is not {STORE_FORMAT} v{STORE_VERSION}"
+            )
+        if self.manifest['channels'] != list(CHANNELS):
+            raise ValueError(f"{mf}: channels {self.manifest['channels']} differ from {list(CHANNELS)}")
         rd = lambda n: pd.read_parquet(self.path/n)
-        self.image_obs, self.gene_obs, self.gene_vars = rd('image_obs.parquet'), rd('gene_obs.parquet'), rd('gene_vars.parquet')
+        self.image_obs, self.gene_obs, self.gene_vars = (
+            rd('image_obs.parquet'),
+            rd('gene_obs.parquet'),
+            rd('gene_vars.parquet'),
+        )
         self.compounds, self.pairs = rd('compounds.parquet'), rd('pairs.parquet')
         self.genes = np.load(self.path/'genes.npy', mmap_mode='r')
         d = self.path/'descriptors.npy'
@@ -309,7 +381,8 @@ class PackedStore:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0: return np.zeros((0, len(CHANNELS), *self.image_size), np.uint16)
         lo, hi = rows.min(), rows.max()
-        if lo < 0 or hi >= self.images.shape[0]: raise IndexError(f"image rows out of range [0, {self.images.shape[0]}) in {self.path}")
+        if lo < 0 or hi >= self.images.shape[0]:
+            raise IndexError(f"image rows out of range [0, {self.images.shape[0]}) in {self.path}")
         if isinstance(self.images, np.ndarray): return self.images[rows]
         uniq, inv = np.unique(rows, return_inverse=True)  # each zarr chunk is read and decompressed once
         return np.asarray(self.images.get_orthogonal_selection((uniq,)))[inv]
@@ -318,7 +391,7 @@ class PackedStore:
     def images_nbytes(self) -> int: return int(np.prod(self.images.shape)) * 2
 
     def load_images(self, max_bytes:int|None=None, # refuse (return False) if the images are larger
-                   ) -> bool:                      # True if the images are now in memory
+                   ) -> bool:  # True if the images are now in memory
         "Read every image into memory once, so that later random reads are array indexing instead of chunk decompression."
         if isinstance(self.images, np.ndarray): return True
         if max_bytes is not None and self.images_nbytes > max_bytes: return False
@@ -326,53 +399,116 @@ class PackedStore:
         return True
 
     def pair_index(self, report:DataReport|None=None) -> PairIndex:
-        "Rebuild the pairing pools (the same pairs as `pairs.parquet`)."
-        return make_pairs(self.image_obs, self.gene_obs, self.compounds.compound_id.tolist(), report)
+        "The pairing pools (the same pairs as `pairs.parquet`), built once per store object (again when a `report` is asked for)."
+        if report is None and getattr(self, '_pair_index', None) is not None: return self._pair_index
+        pi = make_pairs(self.image_obs, self.gene_obs, self.compounds.compound_id.tolist(), report)
+        if len(pi) != len(self.pairs) or (pi.pairs.image.to_numpy() != self.pairs.image.to_numpy()).any():
+            raise ValueError(f"{self.path}: pairs.parquet no longer matches the tables; rebuild the store")
+        self._pair_index = pi
+        return pi
+
+    def split_rows(self, split:str|None, # 'train', 'val', 'test', or None for every pair
+                  ) -> np.ndarray:        # rows of `pairs`
+        "The pairs of a split; a split without pairs is an error that names the splits the store has."
+        splits = self.pairs.split.to_numpy()
+        if split is None: return np.arange(len(splits))
+        rows = np.flatnonzero(splits == split)
+        if len(rows) == 0:
+            raise ValueError(f"split {split!r} has no pairs in {self.path}; it has {sorted(set(splits))}")
+        return rows
+
+    def has_split(self, split:str) -> bool: return bool((self.pairs.split.to_numpy() == split).any())
+
+    def split_compounds(self, split:str) -> set:
+        "The compound ids of a split's pairs."
+        return set(self.pairs.compound_id.to_numpy()[self.pairs.split.to_numpy() == split])
+
+    def split_image_rows(self, split:str) -> np.ndarray:
+        "Image rows an autoencoder of `split` sees: the split's treated images and the controls of their plates."
+        p = self.pairs[self.pairs.split.to_numpy() == split]
+        ctrl = self.image_obs.is_control.to_numpy() & self.image_obs.plate.isin(set(p.plate)).to_numpy()
+        return np.unique(np.concatenate([p.image.to_numpy(), np.flatnonzero(ctrl)]))
+
+    def split_profile_rows(self, split:str) -> np.ndarray:
+        "Profile rows of a split's compounds (treated) and every control profile."
+        go = self.gene_obs
+        return np.flatnonzero(go.compound_id.isin(self.split_compounds(split)).to_numpy() | go.is_control.to_numpy())
 
     def __repr__(self):
         m = self.manifest
-        return (f"PackedStore({self.path}, source={m['source']}: {m['n_images']} images {tuple(m['image_size'])}, "
-                f"{m['n_profiles']} profiles x {m['n_genes']} genes, {m['n_compounds']} compounds, {m['n_pairs']} pairs)")
+        return (
+            f"PackedStore({self.path}, source={m['source']}: {m['n_images']} images {tuple(m['image_size'])}, "
+            f"{m['n_profiles']} profiles x {m['n_genes']} genes, {m['n_compounds']} compounds, {m['n_pairs']} pairs)"
+        )
 
 # %% ../nbs/01_data.ipynb #0a807708
+DRAW_COLUMNS = ('ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene', 'compound_idx')
+
+class SplitDraws:
+    "The pairs of one split and their draws per epoch: what every dataset over a store's pairs is built on."
+    def __init__(self, store:PackedStore, split:str|None, seed:int=0):
+        self.store, self.split, self.seed = store, split, seed
+        self.index, self.rows = store.pair_index(), store.split_rows(split)
+        self._epoch, self._draws, self._cols = None, None, None
+
+    def __len__(self): return len(self.rows)
+
+    def draws(self, epoch:int) -> pd.DataFrame:
+        "Every pair's draws (all splits) for `epoch`; the last epoch's are kept."
+        if epoch != self._epoch:
+            d = self.index.draw(self.seed, epoch)
+            self._epoch, self._draws, self._cols = epoch, d, {c: d[c].to_numpy(np.int64) for c in DRAW_COLUMNS}
+        return self._draws
+
+    def take(self, epoch:int, pos:np.ndarray) -> dict:
+        "Columns `DRAW_COLUMNS` and 'pair' (rows of `pairs`) at positions `pos` within the split, drawn for `epoch`."
+        self.draws(epoch)
+        r = self.rows[np.asarray(pos, dtype=np.int64)]
+        return {'pair': r, **{c: self._cols[c][r] for c in DRAW_COLUMNS}}
+
+# %% ../nbs/01_data.ipynb #1e1f58ed
 IN_MEMORY_MAX_BYTES = 1 << 30  # PairDataset reads a store's images into memory up to this size
-_DRAW_COLUMNS = ('ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene', 'compound_idx')
 
 class PairDataset(torch.utils.data.Dataset):
     "Control/perturbed pairs of one split of a packed store."
-    def __init__(self, store:PackedStore|str|Path, # a store or its folder
-                 split:str|None='train',            # 'train', 'val', 'test' or None for all pairs
-                 seed:int=0, epoch:int=0,
-                 in_memory:int|bool=IN_MEMORY_MAX_BYTES, # read the images into memory if at most this many bytes (True: always, False: never)
-                ):
+    def __init__(
+        self,
+        store: PackedStore | str | Path,  # a store or its folder
+        split: str | None = 'train',  # 'train', 'val', 'test' or None for all pairs
+        seed: int = 0,
+        epoch: int = 0,
+        in_memory: int | bool = IN_MEMORY_MAX_BYTES,  # images read into memory up to this many bytes (True: always, False: never)
+    ):
         self.store = store if isinstance(store, PackedStore) else PackedStore(store)
-        self.index, self.seed = self.store.pair_index(), seed
-        splits = self.store.pairs.split.to_numpy()
-        if len(self.index) != len(splits) or (self.index.pairs.image.to_numpy() != self.store.pairs.image.to_numpy()).any():
-            raise ValueError(f"{self.store.path}: pairs.parquet no longer matches the tables; rebuild the store")
-        if split is not None and split not in set(splits): raise ValueError(f"split {split!r} has no pairs in {self.store.path}; it has {sorted(set(splits))}")
-        self.rows = np.arange(len(splits)) if split is None else np.flatnonzero(splits == split)
+        self.split_draws, self.seed = SplitDraws(self.store, split, seed), seed
         if in_memory is not False: self.store.load_images(None if in_memory is True else int(in_memory))
         self.set_epoch(epoch)
 
     def set_epoch(self, epoch:int):
         "Redraw controls and gene replicates for `epoch`."
-        self.epoch, self.draws = epoch, self.index.draw(self.seed, epoch)
-        self._cols = {c: self.draws[c].to_numpy(np.int64) for c in _DRAW_COLUMNS}
+        self.epoch, self.draws = epoch, self.split_draws.draws(epoch)
 
-    def __len__(self): return len(self.rows)
+    def __len__(self): return len(self.split_draws)
 
     def batch(self, idx:typing.Sequence[int]) -> dict:
         "Items `idx` stacked: the same keys as one item, each with a leading batch dimension."
         idx = np.asarray(idx, dtype=np.int64)
-        if len(idx) and (idx.min() < -len(self) or idx.max() >= len(self)): raise IndexError(f"index out of range for {len(self)} pairs")
-        r = self.rows[idx]
-        ci, pi, cg, pg, comp = (self._cols[c][r] for c in _DRAW_COLUMNS)
+        if len(idx) and (idx.min() < -len(self) or idx.max() >= len(self)):
+            raise IndexError(f"index out of range for {len(self)} pairs")
+        d = self.split_draws.take(self.epoch, idx)
+        r, ci, pi, cg, pg, comp = d['pair'], *(d[c] for c in DRAW_COLUMNS)
         n = len(r)
         imgs = images_to_float(self.store.read_images(np.concatenate([ci, pi])))                         # (2n, 5, H, W)
         genes = torch.from_numpy(np.asarray(self.store.genes[np.concatenate([cg, pg])], dtype=np.float32))  # (2n, G)
-        return {'ctrl_image': imgs[:n], 'pert_image': imgs[n:], 'ctrl_gene': genes[:n], 'pert_gene': genes[n:],
-                'pert': torch.from_numpy(comp), 'pair': torch.from_numpy(r), 'rows': torch.from_numpy(np.stack([ci, pi, cg, pg], 1))}
+        return {
+            'ctrl_image': imgs[:n],
+            'pert_image': imgs[n:],
+            'ctrl_gene': genes[:n],
+            'pert_gene': genes[n:],
+            'pert': torch.from_numpy(comp),
+            'pair': torch.from_numpy(r),
+            'rows': torch.from_numpy(np.stack([ci, pi, cg, pg], 1)),
+        }
 
     def __getitems__(self, idx:list[int]) -> list[dict]:
         "What a DataLoader calls for a batch: one batched read, returned as items for the collate function."
@@ -388,9 +524,17 @@ class PairDataset(torch.utils.data.Dataset):
               ) -> torch.utils.data.DataLoader:
         "A DataLoader over this dataset with worker processes, a seeded shuffle and pinned memory on GPU machines."
         pin = torch.cuda.is_available() if pin_memory is None else pin_memory
-        return torch.utils.data.DataLoader(self, batch_size=batch_size, shuffle=shuffle, num_workers=workers, drop_last=drop_last,
-                                           pin_memory=pin, persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
-                                           generator=torch.Generator().manual_seed(seed))
+        return torch.utils.data.DataLoader(
+            self,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            num_workers=workers,
+            drop_last=drop_last,
+            pin_memory=pin,
+            persistent_workers=workers > 0,
+            prefetch_factor=4 if workers else None,
+            generator=torch.Generator().manual_seed(seed),
+        )
 
 # %% ../nbs/01_data.ipynb #82924543
 def rgb_view(x:np.ndarray, # (..., 5, H, W) uint16 or float images
@@ -398,7 +542,8 @@ def rgb_view(x:np.ndarray, # (..., 5, H, W) uint16 or float images
             ) -> np.ndarray: # (..., H, W, 3) float in [0, 1]
     "The RGB composite of DNA, RNA and ER, each channel contrast-stretched."
     x = np.asarray(x, dtype=np.float32)
-    if x.ndim < 3 or x.shape[-3] != len(CHANNELS): raise ValueError(f"expected (..., {len(CHANNELS)}, H, W), got {x.shape}")
+    if x.ndim < 3 or x.shape[-3] != len(CHANNELS):
+        raise ValueError(f"expected (..., {len(CHANNELS)}, H, W), got {x.shape}")
     rgb = x[..., channel_index(RGB_CHANNELS), :, :]
     a, b = np.percentile(rgb, lo, axis=(-2, -1), keepdims=True), np.percentile(rgb, hi, axis=(-2, -1), keepdims=True)
     return np.moveaxis(np.clip((rgb - a) / np.maximum(b - a, 1e-6), 0, 1), -3, -1)

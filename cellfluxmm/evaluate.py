@@ -5,59 +5,39 @@
 # %% ../nbs/10_evaluate.ipynb #cfc7db01
 from __future__ import annotations
 import json, time
-from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 import zarr
 from tqdm.auto import tqdm
-from .core import CFG_SCALE, CHANNELS, Config, atomic_path, get_device, tune_runtime
-from .data import images_to_uint16
+from .core import CHANNELS, atomic_path, cached, get_device, tune_runtime
+from .data import SplitDraws, images_to_uint16
 from .autoencoders import decode_latents
 from .sampler import generate
-from .train import Prepared, load_ema_model
+from .prepare import EvalConfig, Prepared, load_ema_model
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, extract_features,
     gene_metrics, image_metrics, inception_weights_path, mean_effect, nearest_compound_effect, real_floor, rgb_scale, to_rgb8)
 
 # %% auto #0
-__all__ = ['EvalConfig', 'test_pairs', 'baselines', 'by_seen', 'evaluate']
-
-# %% ../nbs/10_evaluate.ipynb #684fbaf4
-@dataclass
-class EvalConfig(Config):
-    "How the test split is sampled and scored."
-    split: str = 'test'
-    max_pairs: int = 5000
-    n_steps: int = 50           # Euler steps (the paper: 50)
-    solver: str = 'euler'
-    cfg_scale: float = CFG_SCALE
-    batch_size: int = 500
-    extractor: str = 'auto'     # 'inception' (needs local weights), 'domain', or 'auto' (inception when its weights are there)
-    extractor_steps: int = 300  # training steps of the domain extractor (when it is used and not cached)
-    top_k: int = 50
-    n_boot: int = 1000
-    seed: int = 0
-    device: str = 'auto'
+__all__ = ['test_pairs', 'baselines', 'by_seen', 'evaluate']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
     "The first `max_pairs` pairs of a split, with their drawn controls and treated profile (epoch 0 of the seed)."
-    st = prep.store
-    rows = np.flatnonzero(st.pairs.split.to_numpy() == cfg.split)[:cfg.max_pairs]
-    if len(rows) == 0: raise ValueError(f"split {cfg.split!r} has no pairs in {st.path}")
-    d = st.pair_index().draw(cfg.seed, 0).iloc[rows].reset_index(drop=True)
-    d['pair'] = rows
+    st, sd = prep.store, SplitDraws(prep.store, cfg.split, cfg.seed)
+    d = pd.DataFrame(sd.take(0, np.arange(min(len(sd), cfg.max_pairs))))
     d['compound_id'] = st.compounds.compound_id.to_numpy()[d.compound_idx]
     d['moa'] = st.compounds.moa.to_numpy()[d.compound_idx]
     d['plate'] = st.image_obs.plate.to_numpy()[d.pert_image]
     return d
 
-def _extractor(prep:Prepared, cfg:EvalConfig, folder:Path, progress:bool):
+def _extractor(prep:Prepared, cfg:EvalConfig, progress:bool):
     use_inception = cfg.extractor == 'inception' or (cfg.extractor == 'auto' and inception_weights_path().exists())
     if use_inception: return InceptionExtractor()
-    if cfg.extractor not in ('auto', 'domain'): raise ValueError(f"unknown extractor {cfg.extractor!r}; use 'inception', 'domain' or 'auto'")
-    return domain_extractor(prep.store, folder/'domain_extractor', progress=progress, steps=cfg.extractor_steps)
+    if cfg.extractor not in ('auto', 'domain'):
+        raise ValueError(f"unknown extractor {cfg.extractor!r}; use 'inception', 'domain' or 'auto'")
+    return domain_extractor(prep.store, prep.data_dir/'domain_extractor', steps=cfg.extractor_steps, progress=progress)
 
 @torch.no_grad()
 def _decode(prep:Prepared, z:torch.Tensor, bs:int, progress:bool, desc:str) -> np.ndarray:
@@ -65,45 +45,83 @@ def _decode(prep:Prepared, z:torch.Tensor, bs:int, progress:bool, desc:str) -> n
                            for s in tqdm(range(0, len(z), bs), desc=desc, disable=not progress)])
 
 # %% ../nbs/10_evaluate.ipynb #49acda2c
-def baselines(prep:Prepared, data_dir:str|Path, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
-    "Metrics of the model-free baselines and of the real-vs-real floor on a data folder's test pairs (cached in DATA/eval_baselines.json)."
-    cfg, d = cfg or EvalConfig(), Path(data_dir)
-    f = d/'eval_baselines.json'
-    key = {'cache': prep.cache.meta['key'], 'eval': cfg.to_dict()}
-    if f.exists() and json.loads(f.read_text()).get('key') == key: return json.loads(f.read_text())
+def baselines(prep:Prepared, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
+    "Metrics of the model-free baselines and of the real-vs-real floor on the test pairs (cached in DATA/eval_baselines/)."
+    cfg = cfg or prep.config.eval
+    key = {'latents': prep.cache.meta['key'], 'eval': cfg.to_dict()}
+    def build(f): (f/'metrics.json').write_text(json.dumps(_baselines(prep, cfg, progress), indent=2))
+    return cached(prep.data_dir/'eval_baselines', key, build, lambda f: json.loads((f/'metrics.json').read_text()))
+
+def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     st, tp = prep.store, test_pairs(prep, cfg)
-    net = _extractor(prep, cfg, d, progress)
-    scale = np.array(getattr(net, 'cfg', None).rgb_scale) if hasattr(net, 'cfg') else rgb_scale(st.read_images(st.pairs.image[:2000]))
+    net = _extractor(prep, cfg, progress)
+    scale = (
+        np.array(getattr(net, 'cfg', None).rgb_scale)
+        if hasattr(net, 'cfg')
+        else rgb_scale(st.read_images(st.pairs.image[:2000]))
+    )
     feats = lambda imgs: extract_features(net, to_rgb8(imgs, scale))
     real = feats(st.read_images(tp.pert_image))
-    tr = st.pairs[st.pairs.split == 'train']
-    trd = st.pair_index().draw(cfg.seed, 0).iloc[np.flatnonzero(st.pairs.split.to_numpy() == 'train')]
+    sd = SplitDraws(st, 'train', cfg.seed)
+    trd = pd.DataFrame(sd.take(0, np.arange(len(sd))))
     img_lat, gene_lat = np.asarray(prep.cache.images), np.asarray(prep.cache.genes)
     genes = np.asarray(st.genes)
     eff_img = mean_effect(img_lat[trd.ctrl_image], img_lat[trd.pert_image])
     eff_gene = mean_effect(genes[trd.ctrl_gene], genes[trd.pert_gene])
     z_me = torch.from_numpy((img_lat[tp.ctrl_image] + eff_img).astype(np.float32))
     lat = lambda rows: torch.from_numpy(img_lat[rows])
-    preds = {'copy_control': (st.read_images(tp.ctrl_image), genes[tp.ctrl_gene]),
-             'copy_control_ae': (_decode(prep, lat(tp.ctrl_image), cfg.batch_size, progress, 'decoding autoencoded controls'), genes[tp.ctrl_gene]),
-             'mean_effect': (_decode(prep, z_me, cfg.batch_size, progress, 'decoding mean-effect baseline'), genes[tp.ctrl_gene] + eff_gene),
-             'ae_reconstruction': (_decode(prep, lat(tp.pert_image), cfg.batch_size, progress, 'decoding autoencoded real images'),
-                                   prep.gene_ae.decode(torch.from_numpy(gene_lat[tp.pert_gene])).detach().numpy())}
-    unseen = ~tp.compound_id.isin(set(tr.compound_id)).to_numpy()
+    preds = {
+        'copy_control': (st.read_images(tp.ctrl_image), genes[tp.ctrl_gene]),
+        'copy_control_ae': (
+            _decode(prep, lat(tp.ctrl_image), cfg.batch_size, progress, 'decoding autoencoded controls'),
+            genes[tp.ctrl_gene],
+        ),
+        'mean_effect': (
+            _decode(prep, z_me, cfg.batch_size, progress, 'decoding mean-effect baseline'),
+            genes[tp.ctrl_gene] + eff_gene,
+        ),
+        'ae_reconstruction': (
+            _decode(prep, lat(tp.pert_image), cfg.batch_size, progress, 'decoding autoencoded real images'),
+            prep.gene_ae.decode(torch.from_numpy(gene_lat[tp.pert_gene])).detach().numpy(),
+        ),
+    }
+    unseen = ~tp.compound_id.isin(st.split_compounds('train')).to_numpy()
     if unseen.any() and st.descriptors is not None:  # nearest training compound by descriptor
         tc = np.unique(trd.compound_idx)
-        per_cpd = pd.DataFrame(genes[trd.pert_gene] - genes[trd.ctrl_gene]).groupby(trd.compound_idx.to_numpy()).mean().loc[tc].to_numpy()
-        per_img = pd.DataFrame((img_lat[trd.pert_image] - img_lat[trd.ctrl_image]).reshape(len(trd), -1)).groupby(trd.compound_idx.to_numpy()).mean().loc[tc].to_numpy()
+        per_cpd = (
+            pd.DataFrame(genes[trd.pert_gene] - genes[trd.ctrl_gene])
+            .groupby(trd.compound_idx.to_numpy())
+            .mean()
+            .loc[tc]
+            .to_numpy()
+        )
+        per_img = (
+            pd.DataFrame((img_lat[trd.pert_image] - img_lat[trd.ctrl_image]).reshape(len(trd), -1))
+            .groupby(trd.compound_idx.to_numpy())
+            .mean()
+            .loc[tc]
+            .to_numpy()
+        )
         qd, td = st.descriptors[tp.compound_idx], st.descriptors[tc]
-        z_nn = torch.from_numpy((img_lat[tp.ctrl_image] + nearest_compound_effect(qd, td, per_img).reshape(img_lat[tp.ctrl_image].shape)).astype(np.float32))
-        preds['nearest_compound'] = (_decode(prep, z_nn, cfg.batch_size, progress, 'decoding nearest-compound baseline'),
-                                     genes[tp.ctrl_gene] + nearest_compound_effect(qd, td, per_cpd))
-    out = {'key': key, 'extractor': net.name, 'n_pairs': len(tp)}
+        z_nn = torch.from_numpy(
+            (
+                img_lat[tp.ctrl_image] + nearest_compound_effect(qd, td, per_img).reshape(img_lat[tp.ctrl_image].shape)
+            ).astype(np.float32)
+        )
+        preds['nearest_compound'] = (
+            _decode(prep, z_nn, cfg.batch_size, progress, 'decoding nearest-compound baseline'),
+            genes[tp.ctrl_gene] + nearest_compound_effect(qd, td, per_cpd),
+        )
+    out = {'extractor': net.name, 'n_pairs': len(tp)}
     for name, (imgs, prof) in preds.items():
-        out[name] = {**image_metrics(real, feats(imgs)), **_gene_summary(gene_metrics(prof, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k), cfg)}
+        out[name] = {
+            **image_metrics(real, feats(imgs)),
+            **_gene_summary(
+                gene_metrics(prof, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k), cfg
+            ),
+        }
     pool = st.pairs.image.to_numpy()
     out['real_floor'] = real_floor(feats(st.read_images(pool)), seed=cfg.seed)
-    with atomic_path(f) as tmp: tmp.write_text(json.dumps(out, indent=2))
     return out
 
 def _gene_summary(gm:pd.DataFrame, cfg:EvalConfig) -> dict:
@@ -124,10 +142,9 @@ def by_seen(seen:np.ndarray, cfg:EvalConfig, real_f=None, fake_f=None, gm:pd.Dat
     return out
 
 # %% ../nbs/10_evaluate.ipynb #4daf52e3
-def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, data_dir:str|Path, cfg:EvalConfig|None=None,
-             progress:bool=True) -> dict:
+def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
     "Sample the test split with the run's best EMA model, score it, write the outputs; returns the metrics."
-    cfg, out = cfg or EvalConfig(), Path(out_dir)
+    cfg, out = cfg or prep.config.eval, Path(out_dir)
     device = get_device(cfg.device)
     tune_runtime(device)
     model, run = load_ema_model(run_dir, device)
@@ -137,30 +154,56 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, data_dir:str|Pat
     z0 = {}
     if 'image' in mods: z0['image'] = torch.from_numpy(img_lat[tp.ctrl_image])
     if 'gene' in mods: z0['gene'] = torch.from_numpy(gene_lat[tp.ctrl_gene])
-    y = torch.from_numpy(st.descriptors[tp.compound_idx]) if run.sit.cond == 'features' else torch.from_numpy(tp.compound_idx.to_numpy())
+    y = (
+        torch.from_numpy(st.descriptors[tp.compound_idx])
+        if run.sit.cond == 'features'
+        else torch.from_numpy(tp.compound_idx.to_numpy())
+    )
     t0 = time.time()
-    gen = generate(model, z0, y, scale=cfg.cfg_scale, n_steps=cfg.n_steps, solver=cfg.solver, batch_size=cfg.batch_size, device=device, progress=progress)
+    gen = generate(
+        model,
+        z0,
+        y,
+        scale=cfg.cfg_scale,
+        n_steps=cfg.n_steps,
+        solver=cfg.solver,
+        batch_size=cfg.batch_size,
+        device=device,
+        progress=progress,
+    )
     sample_s = time.time() - t0
-    base = baselines(prep, data_dir, cfg, progress)
-    res = {'variant': run.variant, 'beta': run.flow.beta, 'modalities': list(mods), 'n_pairs': len(tp), 'extractor': base['extractor'],
-           'n_steps': cfg.n_steps, 'cfg_scale': cfg.cfg_scale, 'sampling_seconds': round(sample_s, 1)}
+    base = baselines(prep, cfg, progress)
+    res = {
+        'variant': run.variant,
+        'beta': run.flow.beta,
+        'modalities': list(mods),
+        'n_pairs': len(tp),
+        'extractor': base['extractor'],
+        'n_steps': cfg.n_steps,
+        'cfg_scale': cfg.cfg_scale,
+        'sampling_seconds': round(sample_s, 1),
+    }
     per_pair = tp[['pair', 'compound_id', 'moa', 'plate', 'ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene']].copy()
-    seen = tp.compound_id.isin(set(st.pairs.compound_id[st.pairs.split == 'train'])).to_numpy()
+    seen = tp.compound_id.isin(st.split_compounds('train')).to_numpy()
     per_pair['seen'] = seen
     model_m, real_f, fake_f, gm = {}, None, None, None
     out.mkdir(parents=True, exist_ok=True)
     if 'image' in gen:
         imgs = _decode(prep, gen['image'].float(), cfg.batch_size, progress, 'decoding generated images')
-        net = _extractor(prep, cfg, Path(data_dir), progress)
+        net = _extractor(prep, cfg, progress)
         scale = np.array(net.cfg.rgb_scale) if hasattr(net, 'cfg') else rgb_scale(st.read_images(st.pairs.image[:2000]))
         real_f, fake_f = (extract_features(net, to_rgb8(x, scale)) for x in (st.read_images(tp.pert_image), imgs))
         model_m.update(image_metrics(real_f, fake_f))
         if tp.moa.notna().all():
             model_m['fid_per_moa'], model_m['n_moa_groups'] = conditional_fid(real_f, fake_f, tp.moa.to_numpy())
         with atomic_path(out/'generated.zarr') as tmp:
-            za = zarr.open_array(str(tmp), mode='w', shape=imgs.shape, chunks=(64, *imgs.shape[1:]), dtype='uint16', zarr_format=2)
+            za = zarr.open_array(
+                str(tmp), mode='w', shape=imgs.shape, chunks=(64, *imgs.shape[1:]), dtype='uint16', zarr_format=2
+            )
             za[:] = imgs
-            za.attrs.update({'axes': ['pair', 'channel', 'y', 'x'], 'channels': list(CHANNELS), 'pairs': per_pair.pair.tolist()})
+            za.attrs.update(
+                {'axes': ['pair', 'channel', 'y', 'x'], 'channels': list(CHANNELS), 'pairs': per_pair.pair.tolist()}
+            )
     if 'gene' in gen:
         with torch.no_grad(): prof = prep.gene_ae.decode(gen['gene'].float()).numpy()
         gm = gene_metrics(prof, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
@@ -169,16 +212,21 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, data_dir:str|Pat
         _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], per_pair, st)
     res['model'] = model_m
     if not seen.all(): res.update(by_seen(seen, cfg, real_f, fake_f, gm))
-    res.update({k: base[k] for k in base if k not in ('key', 'extractor', 'n_pairs')})
+    res.update({k: base[k] for k in base if k not in ('extractor', 'n_pairs')})
     with atomic_path(out/'per_pair.parquet') as tmp: per_pair.to_parquet(tmp)
     with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(res, indent=2))
     return res
 
 def _write_h5ad(path, pred, real, ctrl, obs, st):
     import anndata as ad
-    plain = lambda df: df.astype({c: object for c in df.columns if isinstance(df[c].dtype, pd.StringDtype) or df[c].dtype == object})
+
+    plain = lambda df: df.astype(
+        {c: object for c in df.columns if isinstance(df[c].dtype, pd.StringDtype) or df[c].dtype == object}
+    )
     var = plain(st.gene_vars).set_index('symbol')  # plain strings: readable by every anndata version
-    obs = plain(obs.astype({c: str for c in ('compound_id', 'moa', 'plate')})).set_index(pd.Index(obs.pair.astype(str), name='pair_id'))
+    obs = plain(obs.astype({c: str for c in ('compound_id', 'moa', 'plate')})).set_index(
+        pd.Index(obs.pair.astype(str), name='pair_id')
+    )
     a = ad.AnnData(X=pred.astype(np.float32), obs=obs,
                    var=var, layers={'real': real.astype(np.float32), 'control': ctrl.astype(np.float32)})
     with atomic_path(path) as tmp: a.write_h5ad(tmp)

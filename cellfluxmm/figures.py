@@ -11,19 +11,27 @@ import pandas as pd
 import zarr
 from .core import atomic_path
 from .data import PackedStore
-from .metrics import rgb_scale, to_rgb8
+from .flow import VARIANTS
+from .metrics import SAMPLE_COUNTS, rgb_scale, sample_tag, to_rgb8
 
 # %% auto #0
 __all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'load_results', 'table1', 'to_markdown',
            'write_table1', 'pick_examples', 'figure2']
 
 # %% ../nbs/11_figures.ipynb #39464778
-TABLE1_COLUMNS = {'fid_1K': 'FID 1K', 'fid_2.5K': 'FID 2.5K', 'fid_5K': 'FID 5K',
-                  'kid_1K': 'KID 1K', 'kid_2.5K': 'KID 2.5K', 'kid_5K': 'KID 5K', 'gene_mae': 'gene MAE'}
-VARIANT_NAMES = {'full': 'CellFluxMM (full)', 'no_ge': 'w/o GE', 'no_cp': 'w/o CP', 'beta1': 'beta = 1', 'beta10': 'beta = 10'}
-BASELINE_NAMES = {'copy_control': 'baseline: copy the control', 'copy_control_ae': 'baseline: copy the control, autoencoded',
-                  'mean_effect': 'baseline: control + mean training effect', 'nearest_compound': 'baseline: nearest training compound',
-                  'ae_reconstruction': 'autoencoder reconstruction (ceiling)', 'real_floor': 'real vs real (floor)'}
+TABLE1_COLUMNS = {
+    **{f'{m}_{sample_tag(n)}': f'{m.upper()} {sample_tag(n)}' for m in ('fid', 'kid') for n in SAMPLE_COUNTS},
+    'gene_mae': 'gene MAE',
+}   # metric key -> column, from the sample counts of `metrics`
+VARIANT_NAMES = {v: spec.label for v, spec in VARIANTS.items()}
+BASELINE_NAMES = {
+    'copy_control': 'baseline: copy the control',
+    'copy_control_ae': 'baseline: copy the control, autoencoded',
+    'mean_effect': 'baseline: control + mean training effect',
+    'nearest_compound': 'baseline: nearest training compound',
+    'ae_reconstruction': 'autoencoder reconstruction (ceiling)',
+    'real_floor': 'real vs real (floor)',
+}
 # The paper's Table 1, 5K columns of the full model (the only numbers given in the text we work from);
 # other cells are left empty rather than guessed.
 PAPER_TABLE1 = {'CellFluxMM (full)': {'FID 5K': 17.34, 'KID 5K': 1.48, 'gene MAE': 0.142}}
@@ -35,7 +43,10 @@ def load_results(results_dir:str|Path, variants=tuple(VARIANT_NAMES)) -> dict:
     for v in variants:
         f = Path(results_dir)/v/'eval'/'metrics.json'
         if f.exists(): out[v] = json.loads(f.read_text())
-    if not out: raise FileNotFoundError(f"no evaluation results under {results_dir}/<variant>/eval/metrics.json; run the evaluation first")
+    if not out:
+        raise FileNotFoundError(
+            f"no evaluation results under {results_dir}/<variant>/eval/metrics.json; run the evaluation first"
+        )
     return out
 
 def table1(results:dict) -> pd.DataFrame:
@@ -66,7 +77,11 @@ def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str) -> tuple[Path, 
 # %% ../nbs/11_figures.ipynb #414778f4
 def pick_examples(per_pair:pd.DataFrame, n:int=6) -> pd.DataFrame:
     "Up to `n` test pairs of distinct perturbations, one per MoA when known."
-    key = per_pair.moa if 'moa' in per_pair and per_pair.moa.notna().all() and per_pair.moa.nunique() > 1 else per_pair.compound_id
+    key = (
+        per_pair.moa
+        if 'moa' in per_pair and per_pair.moa.notna().all() and per_pair.moa.nunique() > 1
+        else per_pair.compound_id
+    )
     return per_pair.assign(_k=key.to_numpy()).drop_duplicates('_k').sort_values('_k').head(n).drop(columns='_k')
 
 def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=None, n:int=6, top_genes:int=20):
@@ -77,19 +92,29 @@ def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=No
     pp = pd.read_parquet(ev/'per_pair.parquet').reset_index(drop=True)
     ex = pick_examples(pp, n)
     gen = zarr.open_array(str(ev/'generated.zarr'), mode='r')
-    ctrl, real, fake = store.read_images(ex.ctrl_image), store.read_images(ex.pert_image), np.asarray(gen.get_orthogonal_selection((ex.index.to_numpy(),)))
+    ctrl, real, fake = (
+        store.read_images(ex.ctrl_image),
+        store.read_images(ex.pert_image),
+        np.asarray(gen.get_orthogonal_selection((ex.index.to_numpy(),))),
+    )
     scale = rgb_scale(np.concatenate([ctrl, real]), 99.5)
     gdir = Path(gene_eval_dir or ev)
     adata = ad.read_h5ad(gdir/'predicted.h5ad') if (gdir/'predicted.h5ad').exists() else None
     k = len(ex)
     fig = plt.figure(figsize=(1.7 * k, 1.7 * 3 + (2.4 if adata is not None else 0)))
-    gs = fig.add_gridspec(4 if adata is not None else 3, k, height_ratios=[1, 1, 1, 1.4][:4 if adata is not None else 3])
+    gs = fig.add_gridspec(
+        4 if adata is not None else 3, k, height_ratios=[1, 1, 1, 1.4][: 4 if adata is not None else 3]
+    )
     for j in range(k):
         for i, (lab, imgs) in enumerate((('control', ctrl), ('real perturbed', real), ('generated', fake))):
             ax = fig.add_subplot(gs[i, j])
             ax.imshow(to_rgb8(imgs[j:j + 1], scale)[0].permute(1, 2, 0).numpy()); ax.set_xticks([]); ax.set_yticks([])
             if j == 0: ax.set_ylabel(lab, fontsize=9)
-            if i == 0: ax.set_title(f"{ex.compound_id.iloc[j]}\n{ex.moa.iloc[j] if 'moa' in ex and pd.notna(ex.moa.iloc[j]) else ''}", fontsize=7)
+            if i == 0:
+                ax.set_title(
+                    f"{ex.compound_id.iloc[j]}\n{ex.moa.iloc[j] if 'moa' in ex and pd.notna(ex.moa.iloc[j]) else ''}",
+                    fontsize=7,
+                )
         if adata is not None:
             a = adata[adata.obs.pair.astype(int) == int(ex.pair.iloc[j])]
             if len(a):
@@ -97,12 +122,16 @@ def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=No
                 top = np.argsort(-np.abs(dr))[:top_genes]
                 ax = fig.add_subplot(gs[3, j])
                 ax.scatter(dr[top], dp[top], s=8); lim = max(np.abs(dr[top]).max(), np.abs(dp[top]).max()) * 1.1
-                ax.plot([-lim, lim], [-lim, lim], color='gray', lw=0.8, ls='--'); ax.set_xlim(-lim, lim); ax.set_ylim(-lim, lim)
+                ax.plot([-lim, lim], [-lim, lim], color='gray', lw=0.8, ls='--')
+                ax.set_xlim(-lim, lim)
+                ax.set_ylim(-lim, lim)
                 ax.tick_params(labelsize=6)
                 r = np.corrcoef(dr[top], dp[top])[0, 1]
                 ax.set_title(f'top {top_genes} genes, r = {r:.2f}', fontsize=7)
                 if j == 0: ax.set_ylabel('predicted change', fontsize=8)
                 ax.set_xlabel('real change', fontsize=8)
-    fig.suptitle('Control, real and generated cells (DNA / RNA / ER) and expression change, per perturbation', fontsize=9)
+    fig.suptitle(
+        'Control, real and generated cells (DNA / RNA / ER) and expression change, per perturbation', fontsize=9
+    )
     fig.tight_layout()
     return fig

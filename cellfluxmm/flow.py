@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
-from .core import Config, interpolate
+from .core import MODALITIES, Config, interpolate
 
 # %% auto #0
-__all__ = ['TIME_SAMPLING', 'DEFAULT_BETA', 'VARIANTS', 'sample_time', 'PathSample', 'rectified_path', 'FlowConfig',
-           'variant_flow', 'velocity', 'flow_loss']
+__all__ = ['TIME_SAMPLING', 'DEFAULT_BETA', 'VARIANTS', 'sample_time', 'PathSample', 'rectified_path', 'Variant', 'FlowConfig',
+           'variant_flow', 'flow_loss']
 
 # %% ../nbs/06_flow.ipynb #e1798fe4
 TIME_SAMPLING = ('uniform', 'logit_normal')
@@ -37,24 +37,33 @@ def rectified_path(z0:dict, z1:dict, t:torch.Tensor, source_noise:float=0.0,
     x_t, dx_t = {}, {}
     for k in z0:
         a = z0[k]
-        if source_noise: a = a + source_noise * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype)
+        if source_noise:
+            a = a + source_noise * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype)
         x_t[k], dx_t[k] = interpolate(a, z1[k], t), z1[k] - a
     return PathSample(t, x_t, dx_t)
 
 # %% ../nbs/06_flow.ipynb #75a6c85e
 DEFAULT_BETA = 3.0
-VARIANTS = {  # name -> (modalities, beta)
-    'full': (('image', 'gene'), DEFAULT_BETA),
-    'no_ge': (('image',), DEFAULT_BETA),
-    'no_cp': (('gene',), DEFAULT_BETA),
-    'beta1': (('image', 'gene'), 1.0),
-    'beta10': (('image', 'gene'), 10.0),
+
+@dataclass(frozen=True)
+class Variant:
+    "A Table 1 variant: the modalities it models, its beta, and its row label."
+    modalities: tuple[str, ...]
+    beta: float
+    label: str
+
+VARIANTS: dict[str, Variant] = {  # Table 1's rows, in the paper's order
+    'full': Variant(MODALITIES, DEFAULT_BETA, 'CellFluxMM (full)'),
+    'no_ge': Variant(('image',), DEFAULT_BETA, 'w/o GE'),
+    'no_cp': Variant(('gene',), DEFAULT_BETA, 'w/o CP'),
+    'beta1': Variant(MODALITIES, 1.0, 'beta = 1'),
+    'beta10': Variant(MODALITIES, 10.0, 'beta = 10'),
 }
 
 @dataclass
 class FlowConfig(Config):
     "The objective: which modalities, how they are weighed, how time is drawn."
-    modalities: tuple[str, ...] = ('image', 'gene')
+    modalities: tuple[str, ...] = MODALITIES
     beta: float = DEFAULT_BETA          # weight of the gene term
     time_sampling: str = 'uniform'      # 'uniform' (the paper) or 'logit_normal'
     source_noise: float = 0.0           # std of Gaussian noise added to the control latent
@@ -62,18 +71,10 @@ class FlowConfig(Config):
 def variant_flow(variant:str, **overrides) -> FlowConfig:
     "The FlowConfig of a Table 1 variant."
     if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}; choose one of {list(VARIANTS)}")
-    mods, beta = VARIANTS[variant]
-    return FlowConfig(modalities=mods, beta=beta).replace(**overrides)
+    v = VARIANTS[variant]
+    return FlowConfig(modalities=v.modalities, beta=v.beta).replace(**overrides)
 
 # %% ../nbs/06_flow.ipynb #57cca5c1
-def velocity(model, x:dict, t:torch.Tensor, y:torch.Tensor, drop:torch.Tensor|None=None) -> dict:
-    "Call a `JointSiT`-like model on a state dict; returns the velocity dict of the same modalities."
-    vi, vg = model(x.get('image'), x.get('gene'), t, y, drop)
-    out = {}
-    if 'image' in x: out['image'] = vi
-    if 'gene' in x: out['gene'] = vg
-    return out
-
 def flow_loss(model, z0:dict, z1:dict, y:torch.Tensor, cfg:FlowConfig,
               generator:torch.Generator|None=None,
               t:torch.Tensor|None=None,     # (B,) times; drawn with `generator` when None
@@ -86,7 +87,7 @@ def flow_loss(model, z0:dict, z1:dict, y:torch.Tensor, cfg:FlowConfig,
     b = next(iter(z0.values())).shape[0]
     if t is None: t = sample_time(b, cfg.time_sampling, generator, next(iter(z0.values())).device)
     ps = rectified_path(z0, z1, t, cfg.source_noise, generator)
-    v = velocity(model, ps.x_t, t, y, drop)
+    v = model(ps.x_t, t, y, drop)
     parts = {m: F.mse_loss(v[m].float(), ps.dx_t[m].float()) for m in cfg.modalities}
     loss = parts.get('image', 0.0) + cfg.beta * parts.get('gene', 0.0)
     return loss, parts

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_metrics.ipynb #15972735
 from __future__ import annotations
-import json, os, warnings
+import os, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -16,14 +16,14 @@ from safetensors.torch import load_file, save_file
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 from tqdm.auto import tqdm
-from .core import RGB_CHANNELS, Config, atomic_path, channel_index, rng_for
+from .core import N_TEST, RGB_CHANNELS, Config, atomic_path, cached, channel_index, rng_for
 from .data import PackedStore
 
 # %% auto #0
 __all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'SAMPLE_COUNTS', 'rgb_scale', 'to_rgb8', 'inception_weights_path',
            'InceptionExtractor', 'DomainExtractorConfig', 'DomainExtractor', 'train_domain_extractor',
            'save_domain_extractor', 'load_domain_extractor', 'domain_extractor', 'extract_features',
-           'fid_from_features', 'kid_subset_size', 'kid_from_features', 'image_metrics', 'real_floor',
+           'fid_from_features', 'kid_subset_size', 'kid_from_features', 'sample_tag', 'image_metrics', 'real_floor',
            'conditional_fid', 'gene_metrics', 'mean_effect', 'tanimoto', 'nearest_compound_effect', 'bootstrap_ci']
 
 # %% ../nbs/08_metrics.ipynb #3c8ad950
@@ -52,12 +52,19 @@ class InceptionExtractor(nn.Module):
         super().__init__()
         weights = Path(weights) if weights else inception_weights_path()
         if not weights.exists():
-            raise FileNotFoundError(f"InceptionV3 weights not found at {weights}. Download {INCEPTION_URL} on a machine with "
-                                    f"internet and put it there (or set CELLFLUXMM_INCEPTION_WEIGHTS to its path); "
-                                    f"or use the domain extractor (extractor='domain').")
-        try: from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-        except ImportError as e: raise ImportError("InceptionV3 features need torch-fidelity: pip install -e '.[gpu]'") from e
-        self.net = FeatureExtractorInceptionV3('inception-v3-compat', ['2048'], feature_extractor_weights_path=str(weights))
+            raise FileNotFoundError(
+                f"InceptionV3 weights not found at {weights}. Download {INCEPTION_URL} on a machine with "
+                f"internet and put it there (or set CELLFLUXMM_INCEPTION_WEIGHTS to its path); "
+                f"or use the domain extractor (extractor='domain')."
+            )
+        try:
+            from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+        except ImportError as e:
+            raise ImportError("InceptionV3 features need torch-fidelity: pip install -e '.[gpu]'") from e
+        self.net = FeatureExtractorInceptionV3(
+            'inception-v3-compat', ['2048'], feature_extractor_weights_path=str(weights)
+        )
+
     def forward(self, x:torch.Tensor) -> torch.Tensor: return self.net(x)[0].reshape(x.shape[0], -1)
 
 # %% ../nbs/08_metrics.ipynb #c9dde652
@@ -69,7 +76,6 @@ class DomainExtractorConfig(Config):
     features: int = 128
     label: str = 'moa'            # what it was trained to tell apart: 'moa' or 'compound'
     rgb_scale: tuple[float, ...] = (1.0, 1.0, 1.0)
-    store_build_id: str = ''
 
 class DomainExtractor(nn.Module):
     "A small CNN over 8-bit RGB views; its 128-d penultimate layer is the embedding."
@@ -77,19 +83,31 @@ class DomainExtractor(nn.Module):
         super().__init__()
         self.cfg, w = cfg, cfg.width
         block = lambda a, b: [nn.Conv2d(a, b, 3, padding=1), nn.GroupNorm(8, b), nn.SiLU()]
-        self.body = nn.Sequential(*block(3, w), nn.AvgPool2d(2), *block(w, 2 * w), nn.AvgPool2d(2), *block(2 * w, 4 * w),
-                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, cfg.features))
+        self.body = nn.Sequential(
+            *block(3, w),
+            nn.AvgPool2d(2),
+            *block(w, 2 * w),
+            nn.AvgPool2d(2),
+            *block(2 * w, 4 * w),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(4 * w, cfg.features),
+        )
         self.head = nn.Linear(cfg.features, cfg.n_classes)
         self.num_features = cfg.features
     @property
-    def name(self) -> str: return f'domain CNN ({self.cfg.features}-d, trained to tell {self.cfg.label} apart on the store)'
+    def name(self) -> str:
+        return f'domain CNN ({self.cfg.features}-d, trained to tell {self.cfg.label} apart on the store)'
+
     def forward(self, x:torch.Tensor) -> torch.Tensor:  # (N, 3, H, W) uint8 -> (N, features)
         return self.body(x.float() / 127.5 - 1.0)
 
 # %% ../nbs/08_metrics.ipynb #c2191c51
-def train_domain_extractor(store:PackedStore, steps:int=300, batch_size:int=64, seed:int=0, progress:bool=True) -> DomainExtractor:
+def train_domain_extractor(
+    store: PackedStore, steps: int = 300, batch_size: int = 64, seed: int = 0, progress: bool = True
+) -> DomainExtractor:
     "Train the domain extractor on the store's real training images (treated and control), by MoA when known, else by compound."
-    p = store.pairs[store.pairs.split == 'train']
+    p = store.pairs.iloc[store.split_rows('train')]
     moa = store.compounds.moa.to_numpy()
     has_moa = pd.notna(moa).all()
     labels_of = moa[p.compound_idx.to_numpy()] if has_moa else p.compound_id.to_numpy()
@@ -99,7 +117,7 @@ def train_domain_extractor(store:PackedStore, steps:int=300, batch_size:int=64, 
     classes, y = np.unique(names, return_inverse=True)
     imgs = store.read_images(rows)
     cfg = DomainExtractorConfig(n_classes=len(classes), label='moa' if has_moa else 'compound',
-                                rgb_scale=tuple(float(v) for v in rgb_scale(imgs)), store_build_id=store.manifest['build_id'])
+                                rgb_scale=tuple(float(v) for v in rgb_scale(imgs)))
     x, y = to_rgb8(imgs, np.array(cfg.rgb_scale)), torch.from_numpy(y)
     torch.manual_seed(seed); rng = rng_for(seed, 31)
     net = DomainExtractor(cfg)
@@ -112,34 +130,42 @@ def train_domain_extractor(store:PackedStore, steps:int=300, batch_size:int=64, 
         opt.zero_grad(); loss.backward(); opt.step()
     return net.eval()
 
+def _write_domain_extractor(net:DomainExtractor, folder:Path):
+    save_file(net.state_dict(), folder/'model.safetensors'); net.cfg.save(folder/'config.json')
+
 def save_domain_extractor(net:DomainExtractor, path:str|Path) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.mkdir(); save_file(net.state_dict(), tmp/'model.safetensors'); net.cfg.save(tmp/'config.json')
+    "Save as a folder: model.safetensors + config.json, atomically."
+    with atomic_path(path) as tmp: tmp.mkdir(); _write_domain_extractor(net, tmp)
     return Path(path)
 
 def load_domain_extractor(path:str|Path) -> DomainExtractor:
+    "Load a folder written by `save_domain_extractor` (or by `domain_extractor`)."
     path = Path(path)
-    if not (path/'config.json').exists(): raise FileNotFoundError(f"{path} is not a domain extractor folder (no config.json)")
+    if not (path / 'config.json').exists():
+        raise FileNotFoundError(f"{path} is not a domain extractor folder (no config.json)")
     net = DomainExtractor(DomainExtractorConfig.load(path/'config.json'))
     net.load_state_dict(load_file(path/'model.safetensors'))
     return net.eval()
 
-def domain_extractor(store:PackedStore, path:str|Path, progress:bool=True, **kw) -> DomainExtractor:
-    "The store's domain extractor from `path`, trained (and cached there) if absent or made for another store."
-    try:
-        net = load_domain_extractor(path)
-        if net.cfg.store_build_id == store.manifest['build_id']: return net
-    except FileNotFoundError: pass
-    net = train_domain_extractor(store, progress=progress, **kw)
-    save_domain_extractor(net, path)
-    return net
+def domain_extractor(store:PackedStore, path:str|Path, steps:int=300, batch_size:int=64, seed:int=0,
+                     progress:bool=True, log=None) -> DomainExtractor:
+    "The store's domain extractor, a cached artifact at `path`: trained again when the store or any setting changes."
+    key = {'store': store.manifest['build_id'], 'steps': steps, 'batch_size': batch_size, 'seed': seed,
+           'config': DomainExtractorConfig().to_dict()}
+    build = lambda f: _write_domain_extractor(train_domain_extractor(store, steps, batch_size, seed, progress), f)
+    return cached(path, key, build, load_domain_extractor, log, 'the domain feature extractor')
 
 # %% ../nbs/08_metrics.ipynb #6222ee47
 @torch.no_grad()
 def extract_features(net:nn.Module, rgb8:torch.Tensor, batch_size:int=256) -> torch.Tensor:
     "(N, d) features of (N, 3, H, W) uint8 images, in batches."
     net.eval()
-    return torch.cat([net(rgb8[s:s + batch_size]).double() for s in range(0, len(rgb8), batch_size)]) if len(rgb8) else torch.zeros(0, net.num_features)
+    return (
+        torch.cat([net(rgb8[s : s + batch_size]).double() for s in range(0, len(rgb8), batch_size)])
+        if len(rgb8)
+        else torch.zeros(0, net.num_features)
+    )
+
 
 warnings.filterwarnings('ignore', message='Metric `Kernel Inception Distance` will save all extracted features')
 
@@ -161,20 +187,26 @@ def kid_subset_size(n:int) -> int:
 def kid_from_features(real:torch.Tensor, fake:torch.Tensor, subsets:int=50, seed:int=0) -> tuple[float, float]:
     "KID mean and std between two feature sets, computed by torchmetrics, subset size adapted to the sample count."
     torch.manual_seed(seed)
-    m = KernelInceptionDistance(feature=_Identity(real.shape[1]), subsets=subsets, subset_size=kid_subset_size(min(len(real), len(fake))))
+    m = KernelInceptionDistance(
+        feature=_Identity(real.shape[1]), subsets=subsets, subset_size=kid_subset_size(min(len(real), len(fake)))
+    )
     m.update(real.double(), real=True); m.update(fake.double(), real=False)
     mean, std = m.compute()
     return float(mean), float(std)
 
 # %% ../nbs/08_metrics.ipynb #3dffcb07
-SAMPLE_COUNTS = (1000, 2500, 5000)
+SAMPLE_COUNTS = (1000, 2500, N_TEST)  # Table 1's sample sizes; the largest is the paper's test split
+
+def sample_tag(n:int) -> str:
+    "The suffix of a metric at `n` samples: 1000 -> '1K', 2500 -> '2.5K'."
+    return f'{n / 1000:g}K'
 
 def image_metrics(real:torch.Tensor, fake:torch.Tensor, counts=SAMPLE_COUNTS, seed:int=0) -> dict:
     "FID and KID x100 of fake vs real features for the first n of each `counts` (skipping counts above the sample size)."
     out = {}
     for n in counts:
         if n > min(len(real), len(fake)): continue
-        tag = f'{n / 1000:g}K'
+        tag = sample_tag(n)
         out[f'fid_{tag}'] = fid_from_features(real[:n], fake[:n])
         out[f'kid_{tag}'] = 100 * kid_from_features(real[:n], fake[:n], seed=seed)[0]
     return out
@@ -205,7 +237,8 @@ def _pearson_rows(a:np.ndarray, b:np.ndarray) -> np.ndarray:
 def gene_metrics(pred:np.ndarray, real:np.ndarray, ctrl:np.ndarray, pert:np.ndarray, k:int=50) -> pd.DataFrame:
     "Per-pair gene metrics (one row per pair); `pert` labels each pair's perturbation."
     pred, real, ctrl = (np.asarray(x, dtype=np.float64) for x in (pred, real, ctrl))
-    if not (pred.shape == real.shape == ctrl.shape): raise ValueError(f"shapes differ: pred {pred.shape}, real {real.shape}, ctrl {ctrl.shape}")
+    if not (pred.shape == real.shape == ctrl.shape):
+        raise ValueError(f"shapes differ: pred {pred.shape}, real {real.shape}, ctrl {ctrl.shape}")
     dp, dr = pred - ctrl, real - ctrl
     top = np.argsort(-np.abs(dr), axis=1)[:, :k]
     take = lambda x: np.take_along_axis(x, top, 1)
@@ -234,7 +267,9 @@ def nearest_compound_effect(test_desc:np.ndarray, train_desc:np.ndarray, train_e
     return np.asarray(train_effects)[tanimoto(test_desc, train_desc).argmax(1)]
 
 # %% ../nbs/08_metrics.ipynb #0ca113fb
-def bootstrap_ci(values:np.ndarray, groups:np.ndarray, n_boot:int=1000, level:float=0.95, seed:int=0) -> tuple[float, float, float]:
+def bootstrap_ci(
+    values: np.ndarray, groups: np.ndarray, n_boot: int = 1000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
     "(mean, low, high) of the mean of per-group means, with a percentile bootstrap over groups."
     s = pd.Series(np.asarray(values, dtype=float)).groupby(np.asarray(groups)).mean().to_numpy()
     rng = rng_for(seed, 51)

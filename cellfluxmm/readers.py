@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import tifffile
 from tqdm.auto import tqdm
-from .core import CHANNELS, rng_for
+from .core import CHANNELS, N_TEST, rng_for
 from .data import CONTROL_ID, DataReport, PackedStore, SplitConfig, StoreWriter
 from .synthetic import landmark_genes
 
@@ -33,7 +33,9 @@ class GeneTable:
 
     def __post_init__(self):
         if self.data.shape != (len(self.samples), len(self.genes)):
-            raise ValueError(f"{self.source}: matrix is {self.data.shape} but there are {len(self.samples)} samples and {len(self.genes)} genes")
+            raise ValueError(
+                f"{self.source}: matrix is {self.data.shape} but there are {len(self.samples)} samples and {len(self.genes)} genes"
+            )
         for what, idx in (('sample', self.samples.index), ('gene', self.genes.index)):
             dup = idx[idx.duplicated()].unique()
             if len(dup): raise ValueError(f"{self.source}: duplicated {what} id(s) {list(dup[:5])}")
@@ -102,7 +104,11 @@ def read_gct(path:str|Path, # a GCT 1.2 or 1.3 text file
     try: data = body.iloc[:, 1 + n_rmeta:].replace({'': 'nan', 'NA': 'nan'}).to_numpy(dtype=np.float32)
     except ValueError as e: raise ValueError(f"{path}: a data value is not a number: {e}") from e
     data[data == MISSING] = np.nan
-    samples = _clean_meta(cmeta.set_axis(sids).rename_axis('id')) if n_cmeta else pd.DataFrame(index=pd.Index(sids, name='id'))
+    samples = (
+        _clean_meta(cmeta.set_axis(sids).rename_axis('id'))
+        if n_cmeta
+        else pd.DataFrame(index=pd.Index(sids, name='id'))
+    )
     return GeneTable(data.T.copy(), samples, _clean_meta(genes.rename_axis('id')), str(path))
 
 # %% ../nbs/03_readers.ipynb #65a46bcb
@@ -122,10 +128,23 @@ def write_gctx(t:GeneTable, path:str|Path) -> Path:
 def write_gct(t:GeneTable, path:str|Path) -> Path:
     "Write `t` as GCT 1.3 text."
     rm, cm = list(t.genes.columns), list(t.samples.columns)
-    lines = ['#1.3', f'{len(t.genes)}\t{len(t.samples)}\t{len(rm)}\t{len(cm)}', '\t'.join(['id', *rm, *t.samples.index.astype(str)])]
-    for c in cm: lines.append('\t'.join([c, *['na'] * len(rm), *[str(MISSING) if pd.isna(v) else str(v) for v in t.samples[c]]]))
+    lines = [
+        '#1.3',
+        f'{len(t.genes)}\t{len(t.samples)}\t{len(rm)}\t{len(cm)}',
+        '\t'.join(['id', *rm, *t.samples.index.astype(str)]),
+    ]
+    for c in cm:
+        lines.append('\t'.join([c, *['na'] * len(rm), *[str(MISSING) if pd.isna(v) else str(v) for v in t.samples[c]]]))
     for i, (gid, row) in enumerate(t.genes.iterrows()):
-        lines.append('\t'.join([str(gid), *[str(MISSING) if pd.isna(v) else str(v) for v in row], *[f'{v:.4f}' for v in np.nan_to_num(t.data[:, i], nan=MISSING)]]))
+        lines.append(
+            '\t'.join(
+                [
+                    str(gid),
+                    *[str(MISSING) if pd.isna(v) else str(v) for v in row],
+                    *[f'{v:.4f}' for v in np.nan_to_num(t.data[:, i], nan=MISSING)],
+                ]
+            )
+        )
     Path(path).write_text('\n'.join(lines) + '\n')
     return Path(path)
 
@@ -179,18 +198,26 @@ def gene_rows(t:GeneTable, report:DataReport) -> tuple[pd.DataFrame, np.ndarray,
     plate = s.det_plate.astype(str) if 'det_plate' in s else pd.Series(t.source, index=s.index)
     bad = ~np.isfinite(t.data).all(1)
     report.drop('L1000 profile with NaN values', s.index[bad])
-    obs = pd.DataFrame({'plate': plate.to_numpy(), 'well': (s.det_well if 'det_well' in s else pd.Series('', index=s.index)).astype(str).to_numpy(),
-                        'compound_id': np.where(ctl, CONTROL_ID, cid.astype(str)), 'dose': np.where(ctl, 0.0, pd.to_numeric(s.pert_dose, errors='coerce')),
-                        'is_control': ctl, 'sample_id': s.index.to_numpy()})[~bad].reset_index(drop=True)
+    obs = pd.DataFrame(
+        {
+            'plate': plate.to_numpy(),
+            'well': (s.det_well if 'det_well' in s else pd.Series('', index=s.index)).astype(str).to_numpy(),
+            'compound_id': np.where(ctl, CONTROL_ID, cid.astype(str)),
+            'dose': np.where(ctl, 0.0, pd.to_numeric(s.pert_dose, errors='coerce')),
+            'is_control': ctl,
+            'sample_id': s.index.to_numpy(),
+        }
+    )[~bad].reset_index(drop=True)
     sym = t.genes.pr_gene_symbol if 'pr_gene_symbol' in t.genes else pd.Series(t.genes.index, index=t.genes.index)
     return obs, t.data[~bad], pd.DataFrame({'symbol': sym.astype(str).to_numpy(), 'probe_id': t.genes.index.to_numpy()})
 
 # %% ../nbs/03_readers.ipynb #0830894c
 def channel_columns(ch:str) -> tuple[str, str]: return f'FileName_Orig{ch}', f'PathName_Orig{ch}'
 
-def read_load_data(path:str|Path,                 # CellProfiler load_data CSV
-                   platemap:str|Path|None=None,    # optional CSV with Metadata_Plate, Metadata_Well, Metadata_broad_sample, Metadata_mmoles_per_liter
-                  ) -> pd.DataFrame:
+def read_load_data(
+    path: str | Path,  # CellProfiler load_data CSV
+    platemap: str | Path | None = None,  # CSV with Metadata_Plate, _Well, _broad_sample, _mmoles_per_liter (optional)
+) -> pd.DataFrame:
     "Read and check a load_data CSV (one row per site), joined with the compound metadata."
     path = _need(path)
     ld = pd.read_csv(path, dtype={'Metadata_Plate': str, 'Metadata_Well': str})
@@ -226,7 +253,8 @@ def read_site(files:list[Path]) -> np.ndarray:
         a = tifffile.imread(f)
         if a.ndim != 2: raise ValueError(f"{f}: expected a 2-D single-channel image, got shape {a.shape}")
         if a.dtype != np.uint16: raise TypeError(f"{f}: expected 16-bit (uint16) pixels, got {a.dtype}")
-        if chans and a.shape != chans[0].shape: raise ValueError(f"{f}: shape {a.shape} differs from the {CHANNELS[0]} channel's {chans[0].shape}")
+        if chans and a.shape != chans[0].shape:
+            raise ValueError(f"{f}: shape {a.shape} differs from the {CHANNELS[0]} channel's {chans[0].shape}")
         chans.append(a)
     return np.stack(chans)
 
@@ -285,20 +313,30 @@ def build_store(load_data:str|Path,        # CellProfiler load_data CSV
     files = [site_files(r, image_root) for _, r in ld.iterrows()]
     cid = ld.Metadata_broad_sample.map(core_id)
     ctl = _is_control(cid)
-    img_obs = pd.DataFrame({'plate': ld.Metadata_Plate.to_numpy(), 'well': ld.Metadata_Well.to_numpy(), 'site': ld.Metadata_Site.to_numpy(int),
-                            'compound_id': np.where(ctl, CONTROL_ID, cid.astype(str)), 'dose': np.where(ctl, 0.0, ld.Metadata_mmoles_per_liter.astype(float)),
-                            'is_control': ctl})
+    img_obs = pd.DataFrame(
+        {
+            'plate': ld.Metadata_Plate.to_numpy(),
+            'well': ld.Metadata_Well.to_numpy(),
+            'site': ld.Metadata_Site.to_numpy(int),
+            'compound_id': np.where(ctl, CONTROL_ID, cid.astype(str)),
+            'dose': np.where(ctl, 0.0, ld.Metadata_mmoles_per_liter.astype(float)),
+            'is_control': ctl,
+        }
+    )
     gt = landmark_subset(read_l1000(l1000), min_genes)
     gene_obs, profiles, gene_vars = gene_rows(gt, report)
     both = sorted(set(img_obs.compound_id[~img_obs.is_control]) & set(gene_obs.compound_id[~gene_obs.is_control]))
-    if not both: raise ValueError(f"no compound is in both {load_data} and {l1000} (matched by Broad core id); nothing to pair")
+    if not both:
+        raise ValueError(f"no compound is in both {load_data} and {l1000} (matched by Broad core id); nothing to pair")
     s = gt.samples
     name = s.get('CPD_NAME', s.get('pert_iname'))
-    names = dict(zip(gene_obs.compound_id, name.to_numpy()[gene_obs.index] if name is not None else gene_obs.compound_id))
+    names = dict(
+        zip(gene_obs.compound_id, name.to_numpy()[gene_obs.index] if name is not None else gene_obs.compound_id)
+    )
     smiles = dict(zip(gene_obs.compound_id, s.CPD_SMILES.to_numpy() if 'CPD_SMILES' in s else [None] * len(s)))
     compounds = pd.DataFrame({'compound_id': both, 'name': [str(names.get(c, c)) for c in both],
                               'smiles': [smiles.get(c) for c in both], 'moa': None})
-    split = split or SplitConfig(n_test=min(5000, len(both) // 4), n_val=min(500, len(both) // 10))
+    split = split or SplitConfig(n_test=min(N_TEST, len(both) // 4), n_val=min(500, len(both) // 10))
     ranges = {}
     for p in img_obs.plate.unique():  # first pass: each plate's intensity range from a sample of its crops
         rows = np.flatnonzero(img_obs.plate.to_numpy() == p)
@@ -307,9 +345,19 @@ def build_store(load_data:str|Path,        # CellProfiler load_data CSV
     crop_rng = rng_for(seed, 8)
     with StoreWriter(out, len(img_obs), (image_size, image_size), source='readers', overwrite=overwrite) as w:
         for i in tqdm(range(len(img_obs)), desc='reading sites', disable=not progress):
-            w.write_images(i, normalize(random_crop(read_site(files[i]), image_size, crop_rng), ranges[img_obs.plate[i]])[None])
-        w.finish(img_obs, profiles, gene_obs, gene_vars, compounds, split, report=report,
-                 meta={'load_data': str(load_data), 'l1000': str(l1000), 'platemap': str(platemap) if platemap else None})
+            w.write_images(
+                i, normalize(random_crop(read_site(files[i]), image_size, crop_rng), ranges[img_obs.plate[i]])[None]
+            )
+        w.finish(
+            img_obs,
+            profiles,
+            gene_obs,
+            gene_vars,
+            compounds,
+            split,
+            report=report,
+            meta={'load_data': str(load_data), 'l1000': str(l1000), 'platemap': str(platemap) if platemap else None},
+        )
     return PackedStore(out)
 
 # %% ../nbs/03_readers.ipynb #0000804f
@@ -319,27 +367,50 @@ def write_example_screen(d:str|Path, n_compounds:int=6, size:int=40, seed:int=0)
     lm = landmark_genes()
     cpds = [f'BRD-K{10000000 + i:08d}-001-01-{i % 9}' for i in range(n_compounds)]
     rows, pm = [], []
-    for plate, wells in (('24277', ['a01', 'a02'] + [f'b{i + 1:02d}' for i in range(n_compounds)]), ('24278', [f'c{i + 1:02d}' for i in range(2)])):
+    for plate, wells in (
+        ('24277', ['a01', 'a02'] + [f'b{i + 1:02d}' for i in range(n_compounds)]),
+        ('24278', [f'c{i + 1:02d}' for i in range(2)]),
+    ):
         for j, well in enumerate(wells):
             brd = 'DMSO' if well.startswith('a') else cpds[j % n_compounds] if plate == '24277' else cpds[j]
-            pm.append({'Metadata_Plate': plate, 'Metadata_Well': well, 'Metadata_broad_sample': brd, 'Metadata_mmoles_per_liter': 0 if brd == 'DMSO' else 5.0})
+            pm.append(
+                {
+                    'Metadata_Plate': plate,
+                    'Metadata_Well': well,
+                    'Metadata_broad_sample': brd,
+                    'Metadata_mmoles_per_liter': 0 if brd == 'DMSO' else 5.0,
+                }
+            )
             for site in (1, 2):
                 row = {'Metadata_Plate': plate, 'Metadata_Well': well.upper(), 'Metadata_Site': site}
-                for w_i, ch in enumerate(('DNA', 'ER', 'RNA', 'AGP', 'Mito'), 1):  # BBBC022 order: w1 Hoechst, w2 ER, w3 SYTO, w4 AGP, w5 Mito
+                for w_i, ch in enumerate(
+                    ('DNA', 'ER', 'RNA', 'AGP', 'Mito'), 1
+                ):  # BBBC022 order: w1 Hoechst, w2 ER, w3 SYTO, w4 AGP, w5 Mito
                     fn = f'{plate}_{well}_s{site}_w{w_i}{rng.integers(1e8):08X}.tif'
                     (d/'images'/plate).mkdir(parents=True, exist_ok=True)
-                    tifffile.imwrite(d/'images'/plate/fn, rng.integers(100, 5000, (size + 8, size + 16), dtype=np.uint16))
+                    tifffile.imwrite(
+                        d / 'images' / plate / fn, rng.integers(100, 5000, (size + 8, size + 16), dtype=np.uint16)
+                    )
                     row[f'FileName_Orig{ch}'], row[f'PathName_Orig{ch}'] = fn, f'images/{plate}'
                 rows.append(row)
     pd.DataFrame(rows).to_csv(d/'load_data.csv', index=False)
     pd.DataFrame(pm).to_csv(d/'platemap.csv', index=False)
     n_s = 2 * n_compounds + 3
     ids = ['DMSO'] * 3 + [c for c in cpds for _ in range(2)]
-    samples = pd.DataFrame({'pert_id': ids, 'pert_iname': ['DMSO'] * 3 + [f'cpd{i}' for i in range(n_compounds) for _ in range(2)],
-                            'pert_type': ['ctl_vehicle'] * 3 + ['trt_cp'] * (n_s - 3), 'pert_dose': [MISSING] * 3 + [5.0] * (n_s - 3),
-                            'det_plate': 'REP.A001_U2OS_6H_X1', 'det_well': [f'A{i + 1:02d}' for i in range(n_s)]},
-                           index=pd.Index([f'REP.A001:A{i + 1:02d}' for i in range(n_s)], name='id'))
-    genes = pd.DataFrame({'pr_gene_symbol': lm.symbol.to_numpy(), 'pr_is_lmark': 1}, index=pd.Index(lm.probe_id, name='id'))
+    samples = pd.DataFrame(
+        {
+            'pert_id': ids,
+            'pert_iname': ['DMSO'] * 3 + [f'cpd{i}' for i in range(n_compounds) for _ in range(2)],
+            'pert_type': ['ctl_vehicle'] * 3 + ['trt_cp'] * (n_s - 3),
+            'pert_dose': [MISSING] * 3 + [5.0] * (n_s - 3),
+            'det_plate': 'REP.A001_U2OS_6H_X1',
+            'det_well': [f'A{i + 1:02d}' for i in range(n_s)],
+        },
+        index=pd.Index([f'REP.A001:A{i + 1:02d}' for i in range(n_s)], name='id'),
+    )
+    genes = pd.DataFrame(
+        {'pr_gene_symbol': lm.symbol.to_numpy(), 'pr_is_lmark': 1}, index=pd.Index(lm.probe_id, name='id')
+    )
     write_gctx(GeneTable(rng.normal(size=(n_s, len(lm))).astype(np.float32), samples, genes), d/'l1000.gctx')
     os.remove(d/'images'/'24277'/rows[2][f'FileName_OrigMito'])  # one missing channel file
     return {'load_data': d/'load_data.csv', 'platemap': d/'platemap.csv', 'l1000': d/'l1000.gctx', 'image_root': d}

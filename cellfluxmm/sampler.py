@@ -7,8 +7,7 @@ from __future__ import annotations
 import typing
 import torch
 from tqdm.auto import tqdm
-from .core import CFG_SCALE, T_CONTROL, T_PERTURBED, cfg_combine, interpolate
-from .flow import velocity
+from .core import CFG_SCALE, N_STEPS, T_CONTROL, T_PERTURBED, cfg_combine, interpolate
 
 # %% auto #0
 __all__ = ['VelocityFn', 'SOLVERS', 'euler', 'heun', 'guided', 'complete', 'generate']
@@ -19,7 +18,7 @@ VelocityFn = typing.Callable[[dict, torch.Tensor], dict]
 def _axpy(x:dict, dt:float, v:dict) -> dict: return {k: x[k] + dt * v[k] for k in x}
 
 @torch.no_grad()
-def euler(f:VelocityFn, x0:dict, n_steps:int=50, t0:float=T_CONTROL, t1:float=T_PERTURBED) -> dict:
+def euler(f:VelocityFn, x0:dict, n_steps:int=N_STEPS, t0:float=T_CONTROL, t1:float=T_PERTURBED) -> dict:
     "Explicit Euler from `t0` to `t1` in exactly `n_steps` steps (`n_steps` velocity evaluations)."
     if n_steps < 1: raise ValueError(f"n_steps must be >= 1, got {n_steps}")
     b, dt, x = next(iter(x0.values())).shape[0], (t1 - t0) / n_steps, dict(x0)
@@ -29,7 +28,7 @@ def euler(f:VelocityFn, x0:dict, n_steps:int=50, t0:float=T_CONTROL, t1:float=T_
     return x
 
 @torch.no_grad()
-def heun(f:VelocityFn, x0:dict, n_steps:int=25, t0:float=T_CONTROL, t1:float=T_PERTURBED) -> dict:
+def heun(f:VelocityFn, x0:dict, n_steps:int=N_STEPS // 2, t0:float=T_CONTROL, t1:float=T_PERTURBED) -> dict:
     "Heun's second-order method in exactly `n_steps` steps (`2 n_steps` velocity evaluations)."
     if n_steps < 1: raise ValueError(f"n_steps must be >= 1, got {n_steps}")
     b, dt, x = next(iter(x0.values())).shape[0], (t1 - t0) / n_steps, dict(x0)
@@ -51,16 +50,16 @@ def guided(model, y:torch.Tensor, scale:float=CFG_SCALE, batched:bool=True) -> V
     y2, drop2 = torch.cat([y, y]), torch.cat([no, ~no])  # the same at every step: built once
     def f(x:dict, t:torch.Tensor) -> dict:
         if t.shape[0] != b: raise ValueError(f"the state holds {t.shape[0]} samples but the condition {b}")
-        if scale == 1.0: return velocity(model, x, t, y, no)
+        if scale == 1.0: return model(x, t, y, no)
         if batched:
-            v2 = velocity(model, {k: torch.cat([v, v]) for k, v in x.items()}, torch.cat([t, t]), y2, drop2)
+            v2 = model({k: torch.cat([v, v]) for k, v in x.items()}, torch.cat([t, t]), y2, drop2)
             return {k: cfg_combine(v[:b], v[b:], scale) for k, v in v2.items()}
-        vc, vu = velocity(model, x, t, y, no), velocity(model, x, t, y, ~no)
+        vc, vu = model(x, t, y, no), model(x, t, y, ~no)
         return {k: cfg_combine(vc[k], vu[k], scale) for k in vc}
     return f
 
 # %% ../nbs/07_sampler.ipynb #122f10f8
-def complete(f:VelocityFn, x0:dict, observed:dict, n_steps:int=50, solver:str='euler') -> dict:
+def complete(f:VelocityFn, x0:dict, observed:dict, n_steps:int=N_STEPS, solver:str='euler') -> dict:
     "Generate the modalities not in `observed` while imposing the observed ones' known path."
     if not observed: raise ValueError("nothing observed: use the solver directly")
     unknown = [k for k in observed if k not in x0]
@@ -75,7 +74,7 @@ def complete(f:VelocityFn, x0:dict, observed:dict, n_steps:int=50, solver:str='e
 
 # %% ../nbs/07_sampler.ipynb #3782e297
 @torch.no_grad()
-def generate(model, z0:dict, y:torch.Tensor, scale:float=CFG_SCALE, n_steps:int=50, solver:str='euler',
+def generate(model, z0:dict, y:torch.Tensor, scale:float=CFG_SCALE, n_steps:int=N_STEPS, solver:str='euler',
              observed:dict|None=None, batch_size:int=256, device='cpu', progress:bool=False) -> dict:
     "Perturbed latents from control latents `z0` and conditions `y` (chunked; returns CPU tensors)."
     if solver not in SOLVERS: raise ValueError(f"unknown solver {solver!r}; use one of {list(SOLVERS)}")
@@ -85,6 +84,10 @@ def generate(model, z0:dict, y:torch.Tensor, scale:float=CFG_SCALE, n_steps:int=
         sl = slice(s, min(s + batch_size, n))
         x0 = {k: v[sl].to(device) for k, v in z0.items()}
         f = guided(model, y[sl].to(device), scale)
-        out = complete(f, x0, {k: v[sl].to(device) for k, v in observed.items()}, n_steps, solver) if observed else SOLVERS[solver](f, x0, n_steps)
+        out = (
+            complete(f, x0, {k: v[sl].to(device) for k, v in observed.items()}, n_steps, solver)
+            if observed
+            else SOLVERS[solver](f, x0, n_steps)
+        )
         outs.append({k: v.cpu() for k, v in out.items()})
     return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}

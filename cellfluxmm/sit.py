@@ -6,18 +6,17 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import COND_DROP_PROB, Config
+from .core import COND_DROP_PROB, MODALITIES, Config
 
 # %% auto #0
-__all__ = ['MODALITIES', 'COND_KINDS', 'SIT_PRESETS', 'SiTConfig', 'sit_config', 'TimestepEmbedder', 'LabelEmbedder',
-           'FeatureEmbedder', 'modulate', 'Attention', 'SiTBlock', 'sincos_2d', 'JointSiT', 'count_params']
+__all__ = ['COND_KINDS', 'SIT_PRESETS', 'TOKENIZERS', 'SiTConfig', 'sit_config', 'TimestepEmbedder', 'LabelEmbedder',
+           'FeatureEmbedder', 'modulate', 'Attention', 'SiTBlock', 'sincos_2d', 'unpatchify', 'PatchTokens',
+           'GeneTokens', 'JointSiT', 'count_params']
 
 # %% ../nbs/05_sit.ipynb #787df013
-MODALITIES = ('image', 'gene')
 COND_KINDS = ('class', 'features')
 
 @dataclass
@@ -37,18 +36,27 @@ class SiTConfig(Config):
     feature_dim: int = 0          # length of the feature vector (cond='features')
     cond_drop: float = COND_DROP_PROB  # per-sample probability of the null condition in training
     modalities: tuple[str, ...] = MODALITIES  # ('image', 'gene'), ('image',) = w/o GE, ('gene',) = w/o CP
-    learn_sigma: bool = False     # an unused second output half, only to match DiT/SiT parameter counts
 
     def __post_init__(self):
         bad = [m for m in self.modalities if m not in MODALITIES]
-        if bad or not self.modalities: raise ValueError(f"modalities must be a non-empty subset of {MODALITIES}, got {self.modalities}")
+        if bad or not self.modalities or list(self.modalities) != [m for m in MODALITIES if m in self.modalities]:
+            raise ValueError(
+                f"modalities must be a non-empty subset of {MODALITIES}, in that order, got {self.modalities}"
+            )
         if self.cond not in COND_KINDS: raise ValueError(f"cond must be one of {COND_KINDS}, got {self.cond!r}")
         if self.cond == 'features' and self.feature_dim <= 0: raise ValueError("cond='features' needs feature_dim > 0")
-        if self.image_size % self.patch_size: raise ValueError(f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
+        if self.image_size % self.patch_size:
+            raise ValueError(f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
         if self.hidden % self.heads: raise ValueError(f"hidden {self.hidden} is not a multiple of heads {self.heads}")
 
 # %% ../nbs/05_sit.ipynb #0fcbe823
-_SIZES = {'S': (12, 384, 6), 'B': (12, 768, 12), 'L': (24, 1024, 16), 'XL': (28, 1152, 16)}  # depth, hidden, heads (SiT/DiT)
+_SIZES = {
+    'S': (12, 384, 6),
+    'B': (12, 768, 12),
+    'L': (24, 1024, 16),
+    'XL': (28, 1152, 16),
+}  # depth, hidden, heads (SiT/DiT)
+
 
 def _preset(depth, hidden, heads, patch):
     return lambda **kw: SiTConfig(**{'depth': depth, 'hidden': hidden, 'heads': heads, 'patch_size': patch, **kw})
@@ -72,31 +80,36 @@ class TimestepEmbedder(nn.Module):
     def forward(self, t:torch.Tensor) -> torch.Tensor:
         half = self.freq_dim // 2
         freqs = torch.exp(-math.log(10000) * torch.arange(half, device=t.device, dtype=torch.float32) / half)  # (half,)
-        args = 1000 * t.float()[:, None] * freqs[None]                                                           # (B, half)
-        return self.mlp(torch.cat([torch.cos(args), torch.sin(args)], -1))                                       # (B, hidden)
+        args = 1000 * t.float()[:, None] * freqs[None]  # (B, half)
+        return self.mlp(torch.cat([torch.cos(args), torch.sin(args)], -1))  # (B, hidden)
 
 # %% ../nbs/05_sit.ipynb #4cc60eee
 class LabelEmbedder(nn.Module):
     "Perturbation index -> (B, hidden); row `n` of the table is the null condition."
-    def __init__(self, n:int, hidden:int, cond_drop:float):
+    def __init__(self, n:int, hidden:int):
         super().__init__()
-        self.n, self.cond_drop = n, cond_drop
+        self.n = n
         self.table = nn.Embedding(n + 1, hidden)
     def forward(self, y:torch.Tensor, drop:torch.Tensor) -> torch.Tensor:
-        if y.dtype.is_floating_point or y.ndim != 1: raise TypeError(f"class conditioning takes (B,) integer indices, got {y.dtype} {tuple(y.shape)}")
+        if y.dtype.is_floating_point or y.ndim != 1:
+            raise TypeError(f"class conditioning takes (B,) integer indices, got {y.dtype} {tuple(y.shape)}")
         bad = (y < 0) | (y >= self.n)
-        if bad.any(): raise IndexError(f"perturbation index {y[bad][0].item()} is not in [0, {self.n}): the model knows {self.n} perturbations")
+        if bad.any():
+            raise IndexError(
+                f"perturbation index {y[bad][0].item()} is not in [0, {self.n}): the model knows {self.n} perturbations"
+            )
         return self.table(torch.where(drop, torch.full_like(y, self.n), y))
 
 class FeatureEmbedder(nn.Module):
     "Per-compound features (B, F) -> (B, hidden) by an MLP; a learned vector is the null condition."
-    def __init__(self, feature_dim:int, hidden:int, cond_drop:float):
+    def __init__(self, feature_dim:int, hidden:int):
         super().__init__()
-        self.feature_dim, self.cond_drop = feature_dim, cond_drop
+        self.feature_dim = feature_dim
         self.mlp = nn.Sequential(nn.Linear(feature_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
         self.null = nn.Parameter(torch.zeros(hidden))
     def forward(self, y:torch.Tensor, drop:torch.Tensor) -> torch.Tensor:
-        if y.ndim != 2 or y.shape[1] != self.feature_dim: raise ValueError(f"features must be (B, {self.feature_dim}), got {tuple(y.shape)}")
+        if y.ndim != 2 or y.shape[1] != self.feature_dim:
+            raise ValueError(f"features must be (B, {self.feature_dim}), got {tuple(y.shape)}")
         return torch.where(drop[:, None], self.null.to(y.dtype)[None], self.mlp(y.float()))
 
 # %% ../nbs/05_sit.ipynb #2cb19780
@@ -140,30 +153,66 @@ def sincos_2d(dim:int, side:int) -> torch.Tensor:
     gy, gx = torch.meshgrid(torch.arange(side), torch.arange(side), indexing='ij')
     return torch.cat([one_d(dim // 2, gy), one_d(dim // 2, gx)], 1).float()
 
-# %% ../nbs/05_sit.ipynb #e9c17aad
-class JointSiT(nn.Module):
-    "v(z_t, t, c) over one sequence of image-latent patches and gene-latent tokens."
+# %% ../nbs/05_sit.ipynb #fb8ed633
+def _check_shape(x:torch.Tensor, shape:tuple, what:str):
+    if tuple(x.shape[1:]) != tuple(shape):
+        raise ValueError(f"{what} must be (B, {', '.join(map(str, shape))}), got {tuple(x.shape)}")
+
+
+def unpatchify(o:torch.Tensor,   # (B, (side/p)^2, p*p*C) per-patch outputs, row-major patches
+               p:int, channels:int, side:int,
+              ) -> torch.Tensor: # (B, C, side, side)
+    "Put per-patch outputs back into an image: the inverse of cutting a (C, side, side) latent into p x p patches."
+    b, s = o.shape[0], side // p
+    return o.reshape(b, s, s, p, p, channels).permute(0, 5, 1, 3, 2, 4).reshape(b, channels, side, side)
+
+class PatchTokens(nn.Module):
+    "Image latent (B, C, h, w) <-> patch tokens (B, (h/p)^2, D)."
     def __init__(self, cfg:SiTConfig):
         super().__init__()
-        self.cfg, D, p = cfg, cfg.hidden, cfg.patch_size
-        self.has_image, self.has_gene = 'image' in cfg.modalities, 'gene' in cfg.modalities
-        out_mult = 2 if cfg.learn_sigma else 1
-        if self.has_image:
-            self.n_patches = (cfg.image_size // p) ** 2
-            self.patch = nn.Conv2d(cfg.image_channels, D, p, p)
-            self.register_buffer('img_pos', sincos_2d(D, cfg.image_size // p), persistent=False)
-        if self.has_gene:
-            self.gene_in = nn.Linear(cfg.gene_token_dim, D)
-            self.gene_pos = nn.Parameter(torch.zeros(cfg.gene_tokens, D))
-        if self.has_image and self.has_gene: self.modality = nn.Parameter(torch.zeros(2, D))
+        self.p, self.c, self.side = cfg.patch_size, cfg.image_channels, cfg.image_size
+        self.proj = nn.Conv2d(cfg.image_channels, cfg.hidden, cfg.patch_size, cfg.patch_size)
+        self.register_buffer('pos', sincos_2d(cfg.hidden, cfg.image_size // cfg.patch_size), persistent=False)
+        self.out_dim = self.p * self.p * self.c     # what the output head writes per token
+    def forward(self, x:torch.Tensor) -> torch.Tensor:
+        _check_shape(x, (self.c, self.side, self.side), 'the image latent')
+        return self.proj(x).flatten(2).transpose(1, 2) + self.pos   # (B, T, D)
+    def untokenize(self, o:torch.Tensor) -> torch.Tensor: return unpatchify(o, self.p, self.c, self.side)
+    def init_weights(self):  # a patch embedding is a linear layer on flattened patches: Xavier, as DiT
+        nn.init.xavier_uniform_(self.proj.weight.view(self.proj.weight.shape[0], -1)); nn.init.zeros_(self.proj.bias)
+
+class GeneTokens(nn.Module):
+    "Gene latent (B, n_g * d_g) <-> n_g tokens (B, n_g, D) with learned positions."
+    def __init__(self, cfg:SiTConfig):
+        super().__init__()
+        self.n, self.d = cfg.gene_tokens, cfg.gene_token_dim
+        self.proj = nn.Linear(cfg.gene_token_dim, cfg.hidden)
+        self.pos = nn.Parameter(torch.zeros(cfg.gene_tokens, cfg.hidden))
+        self.out_dim = self.d
+    def forward(self, x:torch.Tensor) -> torch.Tensor:
+        _check_shape(x, (self.n * self.d,), 'the gene latent')
+        return self.proj(x.reshape(x.shape[0], self.n, self.d)) + self.pos   # (B, n_g, D)
+    def untokenize(self, o:torch.Tensor) -> torch.Tensor: return o.reshape(o.shape[0], -1)
+    def init_weights(self): nn.init.normal_(self.pos, std=0.02)
+
+TOKENIZERS = {'image': PatchTokens, 'gene': GeneTokens}
+
+# %% ../nbs/05_sit.ipynb #e9c17aad
+class JointSiT(nn.Module):
+    "v(z_t, t, c) over one sequence of image-latent patches and gene-latent tokens; states and velocities are dicts."
+    def __init__(self, cfg:SiTConfig):
+        super().__init__()
+        self.cfg, D = cfg, cfg.hidden
+        self.embed = nn.ModuleDict({m: TOKENIZERS[m](cfg) for m in cfg.modalities})   # in MODALITIES order
+        self.modality = nn.Parameter(torch.zeros(len(cfg.modalities), D)) if len(cfg.modalities) > 1 else None
         self.t_embed = TimestepEmbedder(D)
-        self.y_embed = (LabelEmbedder(cfg.n_perturbations, D, cfg.cond_drop) if cfg.cond == 'class'
-                        else FeatureEmbedder(cfg.feature_dim, D, cfg.cond_drop))
+        self.y_embed = (
+            LabelEmbedder(cfg.n_perturbations, D) if cfg.cond == 'class' else FeatureEmbedder(cfg.feature_dim, D)
+        )
         self.blocks = nn.ModuleList(SiTBlock(D, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth))
         self.final_norm = nn.LayerNorm(D, elementwise_affine=False, eps=1e-6)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(D, 2 * D))
-        if self.has_image: self.img_out = nn.Linear(D, p * p * cfg.image_channels * out_mult)
-        if self.has_gene: self.gene_out = nn.Linear(D, cfg.gene_token_dim)
+        self.head = nn.ModuleDict({m: nn.Linear(D, tok.out_dim) for m, tok in self.embed.items()})
         self.init_weights()
 
     def init_weights(self):
@@ -171,59 +220,41 @@ class JointSiT(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
-        if self.has_image:
-            nn.init.xavier_uniform_(self.patch.weight.view(self.patch.weight.shape[0], -1)); nn.init.zeros_(self.patch.bias)
-        if self.has_gene: nn.init.normal_(self.gene_pos, std=0.02)
-        if self.has_image and self.has_gene: nn.init.normal_(self.modality, std=0.02)
+        for tok in self.embed.values(): tok.init_weights()
+        if self.modality is not None: nn.init.normal_(self.modality, std=0.02)
         if isinstance(self.y_embed, LabelEmbedder): nn.init.normal_(self.y_embed.table.weight, std=0.02)
         for lin in self.t_embed.mlp[0], self.t_embed.mlp[2]: nn.init.normal_(lin.weight, std=0.02)
-        zero = [b.ada[-1] for b in self.blocks] + [self.final_ada[-1]]
-        zero += [self.img_out] if self.has_image else []
-        zero += [self.gene_out] if self.has_gene else []
-        for lin in zero: nn.init.zeros_(lin.weight); nn.init.zeros_(lin.bias)
+        for lin in [b.ada[-1] for b in self.blocks] + [self.final_ada[-1], *self.head.values()]:
+            nn.init.zeros_(lin.weight); nn.init.zeros_(lin.bias)
 
-# %% ../nbs/05_sit.ipynb #ab135467
-@torch.no_grad()
-def _check(x, shape, what):
-    if x is None: raise ValueError(f"this model reads {what} but got None")
-    if tuple(x.shape[1:]) != shape: raise ValueError(f"{what} must be (B, {', '.join(map(str, shape))}), got {tuple(x.shape)}")
-
-def _forward(self:JointSiT,
-             x_img:torch.Tensor|None,   # (B, C, h, w) image latent at time t (None without the image modality)
-             x_gene:torch.Tensor|None,  # (B, n_g * d_g) gene latent at time t (None without the gene modality)
-             t:torch.Tensor,            # (B,) times in [0, 1]
-             y:torch.Tensor,            # (B,) perturbation indices or (B, F) features
-             drop:torch.Tensor|None=None, # (B,) bool: use the null condition
-            ) -> tuple[torch.Tensor|None, torch.Tensor|None]:  # velocities shaped like x_img and x_gene
-    cfg, p = self.cfg, self.cfg.patch_size
-    b = t.shape[0]
-    if drop is None:  # no explicit mask: drop at random in training (an explicit mask is used as given)
-        drop = torch.rand(b, device=t.device) < cfg.cond_drop if self.training else torch.zeros(b, dtype=torch.bool, device=t.device)
-    drop = drop.to(t.device).bool()
-    tokens = []
-    if self.has_image:
-        _check(x_img, (cfg.image_channels, cfg.image_size, cfg.image_size), 'the image latent')
-        xi = self.patch(x_img).flatten(2).transpose(1, 2) + self.img_pos            # (B, Ti, D)
-        tokens.append(xi + self.modality[0] if self.has_gene else xi)
-    if self.has_gene:
-        _check(x_gene, (cfg.gene_tokens * cfg.gene_token_dim,), 'the gene latent')
-        xg = self.gene_in(x_gene.reshape(b, cfg.gene_tokens, cfg.gene_token_dim)) + self.gene_pos  # (B, Tg, D)
-        tokens.append(xg + self.modality[1] if self.has_image else xg)
-    x = torch.cat(tokens, 1)                                                        # (B, T, D), T = Ti + Tg
-    c = self.t_embed(t) + self.y_embed(y, drop)                                     # (B, D)
-    for blk in self.blocks: x = blk(x, c)                                           # (B, T, D)
-    shift, scale = self.final_ada(c).chunk(2, dim=-1)                               # 2 x (B, D)
-    x = modulate(self.final_norm(x), shift, scale)                                  # (B, T, D)
-    v_img = v_gene = None
-    if self.has_image:
-        n, s, ch = self.n_patches, cfg.image_size // p, cfg.image_channels
-        o = self.img_out(x[:, :n])[..., :p * p * ch]                                # (B, Ti, p*p*C)
-        v_img = o.reshape(b, s, s, p, p, ch).permute(0, 5, 1, 3, 2, 4).reshape(b, ch, cfg.image_size, cfg.image_size)  # (B, C, h, w)
-    if self.has_gene:
-        v_gene = self.gene_out(x[:, -cfg.gene_tokens:]).reshape(b, -1)               # (B, n_g * d_g)
-    return v_img, v_gene
-
-JointSiT.forward = _forward
+    def forward(self,
+                x:dict,                      # modality -> latent at time t: 'image' (B, C, h, w), 'gene' (B, n_g * d_g)
+                t:torch.Tensor,              # (B,) times in [0, 1]
+                y:torch.Tensor,              # (B,) perturbation indices or (B, F) features
+                drop:torch.Tensor|None=None, # (B,) bool: use the null condition
+               ) -> dict:                    # modality -> velocity, shaped like `x`
+        "The velocity of every modality the model reads."
+        mods = list(self.cfg.modalities)
+        for m in mods:
+            if x.get(m) is None: raise ValueError(f"this model reads the {m} latent but got None")
+        extra = [m for m in x if m not in mods]
+        if extra: raise ValueError(f"the state holds {extra}, which this model ({'+'.join(mods)}) does not read")
+        b = t.shape[0]
+        if drop is None:  # no explicit mask: drop at random in training (an explicit mask is used as given)
+            drop = (
+                torch.rand(b, device=t.device) < self.cfg.cond_drop
+                if self.training
+                else torch.zeros(b, dtype=torch.bool, device=t.device)
+            )
+        tokens = [self.embed[m](x[m]) for m in mods]                                      # each (B, T_m, D)
+        if self.modality is not None: tokens = [tok + self.modality[i] for i, tok in enumerate(tokens)]
+        h = torch.cat(tokens, 1)  # (B, T, D), image tokens first
+        c = self.t_embed(t) + self.y_embed(y, drop.to(t.device).bool())                  # (B, D)
+        for blk in self.blocks: h = blk(h, c)
+        shift, scale = self.final_ada(c).chunk(2, dim=-1)                                 # 2 x (B, D)
+        h = modulate(self.final_norm(h), shift, scale)
+        parts = h.split([tok.shape[1] for tok in tokens], 1)
+        return {m: self.embed[m].untokenize(self.head[m](part)) for m, part in zip(mods, parts)}
 
 # %% ../nbs/05_sit.ipynb #b379f3d3
 def count_params(cfg:SiTConfig) -> int:

@@ -5,14 +5,14 @@
 # %% ../nbs/02_synthetic.ipynb #48e61264
 from __future__ import annotations
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import CHANNELS, Config, rng_for
-from .data import CONTROL_ID, DataReport, PackedStore, SplitConfig, StoreWriter, rgb_view
+from .core import CHANNELS, N_TEST, Config, rng_for
+from .data import CONTROL_ID, PackedStore, SplitConfig, StoreWriter, rgb_view
 
 # %% auto #0
 __all__ = ['SIM_PRESETS', 'MORPH_PARAMS', 'WELLS_384', 'landmark_genes', 'SimConfig', 'sim_config', 'World', 'make_world',
@@ -39,8 +39,8 @@ class SimConfig(Config):
     l1000_controls_per_plate: int = 8
     doses: tuple[float, ...] = (10.0,)  # doses in uM; wells of a compound cycle through them
     image_size: int = 32         # field size in pixels (square)
-    cells_per_field: float = 5.0 # mean cells per field (Poisson)
-    latent_dim: int = 12         # compound effect dims: a third morphology-only, a third shared, a third expression-only
+    cells_per_field: float = 5.0  # mean cells per field (Poisson)
+    latent_dim: int = 12  # compound effect dims: a third morphology-only, a third shared, a third expression-only
     descriptor_dim: int = 128    # bits of the fingerprint stand-in
     moa_spread: float = 0.35     # compound scatter around its MoA centre (centre norm ~ 1 per dim)
     plate_effect: float = 0.15   # batch effect strength of plates (both modalities)
@@ -55,19 +55,43 @@ SIM_PRESETS: dict[str, SimConfig] = {
     # seconds: plumbing checks in CI
     'smoke': SimConfig(n_compounds=24, n_moa=4, n_plates=3, n_l1000_plates=3, image_size=32, n_test=6, n_val=4),
     # the CPU demo: enough distinct compounds for a 5,000-pair test split of distinct compounds
-    'demo': SimConfig(n_compounds=6000, n_moa=8, n_plates=40, wells_per_compound=2, controls_per_plate=24, sites_per_well=1,
-                      n_l1000_plates=40, l1000_replicates=2, l1000_controls_per_plate=24, image_size=32,
-                      n_test=5000, n_val=250),
+    'demo': SimConfig(
+        n_compounds=6000,
+        n_moa=8,
+        n_plates=40,
+        wells_per_compound=2,
+        controls_per_plate=24,
+        sites_per_well=1,
+        n_l1000_plates=40,
+        l1000_replicates=2,
+        l1000_controls_per_plate=24,
+        image_size=32,
+        n_test=N_TEST,
+        n_val=250,
+    ),
 }
 
 def sim_config(preset:str|SimConfig) -> SimConfig:
     "A preset by name (or a config passed through)."
     if isinstance(preset, SimConfig): return preset
-    if preset not in SIM_PRESETS: raise ValueError(f"unknown simulation preset {preset!r}; choose one of {list(SIM_PRESETS)}")
+    if preset not in SIM_PRESETS:
+        raise ValueError(f"unknown simulation preset {preset!r}; choose one of {list(SIM_PRESETS)}")
     return SIM_PRESETS[preset]
 
 # %% ../nbs/02_synthetic.ipynb #228cceac
-MORPH_PARAMS = ('nucleus_size', 'cell_size', 'elongation', 'texture', 'int_DNA', 'int_RNA', 'int_ER', 'int_AGP', 'int_Mito', 'puncta')
+MORPH_PARAMS = (
+    'nucleus_size',
+    'cell_size',
+    'elongation',
+    'texture',
+    'int_DNA',
+    'int_RNA',
+    'int_ER',
+    'int_AGP',
+    'int_Mito',
+    'puncta',
+)
+
 
 @dataclass
 class World:
@@ -98,7 +122,9 @@ def make_world(cfg:SimConfig, n_genes:int=978) -> World:
     programs += rng.normal(0, 0.05, programs.shape)
     gene_delta = effect[:, d // 3:] @ programs
     a = rng.normal(size=(d, cfg.descriptor_dim))
-    descriptors = ((effect @ a) / np.sqrt(d) + 0.7 * rng.normal(size=(cfg.n_compounds, cfg.descriptor_dim)) > 0.6).astype(np.float32)
+    descriptors = (
+        (effect @ a) / np.sqrt(d) + 0.7 * rng.normal(size=(cfg.n_compounds, cfg.descriptor_dim)) > 0.6
+    ).astype(np.float32)
     ec50 = np.exp(rng.normal(np.log(max(cfg.doses) / 4), 0.5, cfg.n_compounds))
     return World(moa, effect, ec50, morph, gene_delta, descriptors,
                  plate_gain=np.exp(cfg.plate_effect * rng.normal(size=(cfg.n_plates, len(CHANNELS)))),
@@ -134,7 +160,9 @@ def render_field(theta:np.ndarray,  # (10,) morphology parameters in (-1, 1), MO
     rn, rc = r_nuc[:, None, None], r_cell[:, None, None]
     nuc, cell = _sigmoid((rn - rho) / 0.5), _sigmoid((rc - rho) / 0.7)     # (k, H, W) soft masks
     cyto = cell * (1 - nuc)
-    texture = 1 + 0.3 * (1 + th['texture']) * rng.normal(size=(k, 1, 1)) * np.cos(u / 1.3 + rng.uniform(0, 6, (k, 1, 1))) * np.cos(v / 1.1)
+    texture = 1 + 0.3 * (1 + th['texture']) * rng.normal(size=(k, 1, 1)) * np.cos(
+        u / 1.3 + rng.uniform(0, 6, (k, 1, 1))
+    ) * np.cos(v / 1.1)
     nucleoli = sum(np.exp(-((u - rn * o[0]) ** 2 + (v - rn * o[1]) ** 2) / (2 * (0.18 * rn) ** 2))
                    for o in rng.uniform(-0.45, 0.45, (2, 2)))
     dna = (nuc * texture.clip(0.3)).max(0)
@@ -145,8 +173,12 @@ def render_field(theta:np.ndarray,  # (10,) morphology parameters in (-1, 1), MO
     owner = np.repeat(np.arange(k), n_p)
     rad = rng.uniform(r_nuc[owner] * 1.1, r_cell[owner] * 0.95); phi = rng.uniform(0, 2 * np.pi, len(owner))
     py, px = cy[owner] + rad * np.sin(phi), cx[owner] + rad * np.cos(phi)
-    mito = np.exp(-((yy[None] - py[:, None, None]) ** 2 + (xx[None] - px[:, None, None]) ** 2) / (2 * 0.6 ** 2)).sum(0) if len(owner) else np.zeros_like(dna)
-    chans = np.stack([dna, rna, er, agp, np.minimum(mito, 1.5)])             # (5, H, W) in DNA, RNA, ER, AGP, Mito order
+    mito = (
+        np.exp(-((yy[None] - py[:, None, None]) ** 2 + (xx[None] - px[:, None, None]) ** 2) / (2 * 0.6**2)).sum(0)
+        if len(owner)
+        else np.zeros_like(dna)
+    )
+    chans = np.stack([dna, rna, er, agp, np.minimum(mito, 1.5)])  # (5, H, W) in DNA, RNA, ER, AGP, Mito order
     inten = np.exp(0.4 * np.array([th['int_DNA'], th['int_RNA'], th['int_ER'], th['int_AGP'], th['int_Mito']]))
     signal = 9000 * chans * (inten * gain)[:, None, None] + 400            # camera offset
     noisy = signal + rng.normal(size=signal.shape) * np.sqrt(signal * 4 + 50 ** 2)  # shot + read noise
@@ -163,7 +195,8 @@ def _layout(n_plates:int, controls:int, treated:list, rng, what:str) -> pd.DataF
     for i, t in enumerate(treated): per_plate[order[i] % n_plates].append(t)
     rows = []
     for p, wells in enumerate(per_plate):
-        if len(wells) > len(WELLS_384): raise ValueError(f"{what} plate {p} needs {len(wells)} wells > 384; raise the number of plates")
+        if len(wells) > len(WELLS_384):
+            raise ValueError(f"{what} plate {p} needs {len(wells)} wells > 384; raise the number of plates")
         for (c, dose), well in zip([wells[i] for i in rng.permutation(len(wells))], WELLS_384):
             rows.append((p, well, c, dose))
     return pd.DataFrame(rows, columns=['plate_idx', 'well', 'compound_id', 'dose'])
@@ -179,7 +212,9 @@ def simulate(cfg:SimConfig|str,      # a SimConfig or a preset name ('smoke', 'd
     w, rng = make_world(cfg, len(genes)), rng_for(cfg.seed, 2)
     ids = np.array([f'SIM-{i:05d}' for i in range(cfg.n_compounds)])
     doses = np.array(cfg.doses, dtype=float)
-    treated = [(ids[c], doses[(c + j) % len(doses)]) for c in range(cfg.n_compounds) for j in range(cfg.wells_per_compound)]
+    treated = [
+        (ids[c], doses[(c + j) % len(doses)]) for c in range(cfg.n_compounds) for j in range(cfg.wells_per_compound)
+    ]
     wells = _layout(cfg.n_plates, cfg.controls_per_plate, treated, rng, 'Cell Painting')
     wells['plate'] = wells.plate_idx.map(lambda p: f'SIMCP{p + 1:03d}')
     img_obs = wells.loc[wells.index.repeat(cfg.sites_per_well)].reset_index(drop=True)
@@ -190,8 +225,12 @@ def simulate(cfg:SimConfig|str,      # a SimConfig or a preset name ('smoke', 'd
     scale = np.where(ci >= 0, dose_response(img_obs.dose.to_numpy(), w.ec50[ci.clip(0)]), 0.0)
     theta = scale[:, None] * w.morph[ci.clip(0)]                         # (N, 10) each field's morphology
     # L1000: its own plates and wells, matched to the images by compound and dose only
-    lt = [(ids[c], d) for c in range(cfg.n_compounds) for d in np.unique(doses[[(c + j) % len(doses) for j in range(cfg.wells_per_compound)]])
-          for _ in range(cfg.l1000_replicates)]
+    lt = [
+        (ids[c], d)
+        for c in range(cfg.n_compounds)
+        for d in np.unique(doses[[(c + j) % len(doses) for j in range(cfg.wells_per_compound)]])
+        for _ in range(cfg.l1000_replicates)
+    ]
     g_obs = _layout(cfg.n_l1000_plates, cfg.l1000_controls_per_plate, lt, rng, 'L1000')
     g_obs['plate'] = g_obs.plate_idx.map(lambda p: f'SIML1K{p + 1:03d}')
     g_obs['is_control'] = g_obs.compound_id == CONTROL_ID
@@ -203,12 +242,22 @@ def simulate(cfg:SimConfig|str,      # a SimConfig or a preset name ('smoke', 'd
                               'smiles': None, 'moa': [f'MoA-{m}' for m in w.moa]})
     truth = {k: getattr(w, k) for k in World.__dataclass_fields__}
     img_rng, chunk = rng_for(cfg.seed, 3), 256
-    with StoreWriter(path, len(img_obs), (cfg.image_size, cfg.image_size), source='simulator', overwrite=overwrite) as sw:
+    with StoreWriter(
+        path, len(img_obs), (cfg.image_size, cfg.image_size), source='simulator', overwrite=overwrite
+    ) as sw:
         gains = w.plate_gain[img_obs.plate_idx.to_numpy()]
         with tqdm(total=len(img_obs), desc='rendering fields', unit='field', disable=not progress) as bar:
             for s in range(0, len(img_obs), chunk):
                 e = min(s + chunk, len(img_obs))
-                sw.write_images(s, np.stack([render_field(theta[i], gains[i], img_rng, cfg.image_size, cfg.cells_per_field) for i in range(s, e)]))
+                sw.write_images(
+                    s,
+                    np.stack(
+                        [
+                            render_field(theta[i], gains[i], img_rng, cfg.image_size, cfg.cells_per_field)
+                            for i in range(s, e)
+                        ]
+                    ),
+                )
                 bar.update(e - s)
         sw.finish(img_obs, profiles, g_obs, genes[['symbol', 'probe_id']], compounds,
                   SplitConfig(kind=cfg.split, n_test=cfg.n_test, n_val=cfg.n_val, seed=cfg.seed),
@@ -233,9 +282,13 @@ def effect_recovery(store:PackedStore, epoch:int=0) -> pd.DataFrame:
     dg = g[d.pert_gene] - g[d.ctrl_gene]
     feat = lambda rows: store.read_images(rows).astype(float).mean((2, 3))  # (n, 5) mean intensity per channel
     di = np.log(feat(d.pert_image)) - np.log(feat(d.ctrl_image))
-    return pd.DataFrame({'expression': [eta_squared(dg, moa), eta_squared(dg, store.gene_obs.plate.to_numpy()[d.pert_gene])],
-                         'morphology': [eta_squared(di, moa), eta_squared(di, store.image_obs.plate.to_numpy()[d.pert_image])]},
-                        index=['by MoA', 'by plate'])
+    return pd.DataFrame(
+        {
+            'expression': [eta_squared(dg, moa), eta_squared(dg, store.gene_obs.plate.to_numpy()[d.pert_gene])],
+            'morphology': [eta_squared(di, moa), eta_squared(di, store.image_obs.plate.to_numpy()[d.pert_image])],
+        },
+        index=['by MoA', 'by plate'],
+    )
 
 # %% ../nbs/02_synthetic.ipynb #34115d52
 def plot_moa_fields(store:PackedStore, n:int=2, seed:int=0):

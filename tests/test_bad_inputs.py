@@ -43,7 +43,7 @@ def test_empty_dataset(tmp_path, store):
 def test_unknown_perturbation_at_sampling():
     m = JointSiT(sit_config('tiny', image_channels=20, image_size=8, gene_tokens=2, gene_token_dim=4, n_perturbations=3)).eval()
     with pytest.raises(IndexError, match=r'perturbation index 7 is not in \[0, 3\)'):
-        m(torch.zeros(1, 20, 8, 8), torch.zeros(1, 8), torch.zeros(1), torch.tensor([7]))
+        m({'image': torch.zeros(1, 20, 8, 8), 'gene': torch.zeros(1, 8)}, torch.zeros(1), torch.tensor([7]))
 
 def test_gene_list_differs(store):
     ae = GeneAutoencoder(GeneAEConfig(genes=tuple(store.gene_symbols)))

@@ -10,31 +10,30 @@ def cli(*args, cwd=None):
     return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 def test_simulate_report_and_dataset(tmp_path):
-    r = cli('data', 'simulate', '--preset', 'smoke', '--out', tmp_path/'s', '--quiet')
+    r = cli('data', 'simulate', '--preset', 'smoke', '--data', tmp_path/'s', '--quiet')
     assert r.returncode == 0, r.stderr
     assert 'pairs' in r.stdout
-    again = cli('data', 'simulate', '--preset', 'smoke', '--out', tmp_path/'s', '--quiet')
+    again = cli('data', 'simulate', '--preset', 'smoke', '--data', tmp_path/'s', '--quiet')
     assert 'up to date' in again.stdout
-    st = PackedStore(tmp_path/'s')
+    st = PackedStore(tmp_path/'s'/'store')
     ds = PairDataset(st, 'train', seed=3)
     check_pairs(ds.draws, st.image_obs, st.gene_obs)
     item = ds[0]
     assert item['ctrl_image'].shape == (5, 32, 32) and item['pert_gene'].shape == (978,)
     assert set(st.pairs.split) == {'train', 'val', 'test'}
-    test_c = set(st.pairs.compound_id[st.pairs.split == 'test'])
-    assert len(test_c) == (st.pairs.split == 'test').sum()  # distinct compounds
+    assert len(st.split_compounds('test')) == len(st.split_rows('test'))  # distinct compounds
 
 def test_build_from_real_formats(tmp_path):
     from cellfluxmm.readers import write_example_screen
     p = write_example_screen(tmp_path/'raw')
     r = cli('data', 'build', '--load-data', p['load_data'], '--l1000', p['l1000'], '--platemap', p['platemap'],
-            '--image-root', p['image_root'], '--out', tmp_path/'store', '--size', 32, '--n-test', 2, '--n-val', 1, '--quiet')
+            '--image-root', p['image_root'], '--data', tmp_path/'data', '--size', 32, '--n-test', 2, '--n-val', 1, '--quiet')
     assert r.returncode == 0, r.stderr
     assert 'missing channel file: 1' in r.stdout
-    assert PackedStore(tmp_path/'store').manifest['source'] == 'readers'
+    assert PackedStore(tmp_path/'data'/'store').manifest['source'] == 'readers'
 
 def test_bad_input_is_one_clear_line(tmp_path):
-    r = cli('data', 'build', '--load-data', tmp_path/'nope.csv', '--l1000', tmp_path/'x.gctx', '--out', tmp_path/'o')
+    r = cli('data', 'build', '--load-data', tmp_path/'nope.csv', '--l1000', tmp_path/'x.gctx', '--data', tmp_path/'o')
     assert r.returncode == 2 and r.stderr.startswith('error:') and 'nope.csv does not exist' in r.stderr
     assert 'Traceback' not in r.stderr and not (tmp_path/'o').exists()
 
@@ -46,3 +45,14 @@ def test_real_l1000_files(l1000_dir):
     assert (gx.samples.pert_type == 'ctl_vehicle').sum() == 26
     assert 2 < np.nanmedian(gt.data) < 16      # level 3: log2 expression
     assert abs(np.nanmedian(gx.data)) < 1        # level 4: robust z-scores
+
+def test_prepare_refuses_a_folder_of_another_preset_and_train_never_prepares(tmp_path):
+    "A folder prepared for smoke: `prepare` and `train` with the demo preset stop with a clear error and change nothing."
+    assert cli('prepare', '--preset', 'smoke', '--data', tmp_path/'d', '--quiet').returncode == 0
+    before = sorted((str(f), f.stat().st_mtime_ns) for f in (tmp_path/'d').rglob('*'))
+    for cmd in (['prepare'], ['train', '--out', tmp_path/'run']):
+        r = cli(*cmd, '--preset', 'demo', '--data', tmp_path/'d', '--quiet')
+        assert r.returncode == 2 and "prepared for preset 'smoke', not 'demo'" in r.stderr and '--force' in r.stderr, r.stderr
+    assert sorted((str(f), f.stat().st_mtime_ns) for f in (tmp_path/'d').rglob('*')) == before and not (tmp_path/'run').exists()
+    r = cli('train', '--preset', 'smoke', '--data', tmp_path/'empty', '--quiet')
+    assert r.returncode == 2 and 'is not prepared: run `cellfluxmm prepare --preset smoke' in r.stderr and not (tmp_path/'empty').exists()

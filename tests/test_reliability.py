@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from cellfluxmm.train import prepare, read_checkpoint, step_checkpoints, CheckpointError
+from cellfluxmm.prepare import prepare, read_checkpoint, step_checkpoints, CheckpointError
 
 JOB = Path(__file__).parent/'train_job.py'
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
@@ -47,10 +47,11 @@ def test_truncated_checkpoint_is_named_and_skipped(smoke_data, tmp_path):
     newest = step_checkpoints(tmp_path/'run')[0]
     f = newest/'optimizer.pt'; f.write_bytes(f.read_bytes()[:len(f.read_bytes()) // 2])
     with pytest.raises(CheckpointError, match=str(newest)): read_checkpoint(newest)
-    from cellfluxmm.train import build_run, train
+    from cellfluxmm.prepare import build_run
+    from cellfluxmm.train import train
     prep = prepare('smoke', smoke_data, progress=False, log=lambda *a: None)
     msgs = []
-    train(build_run('smoke', 'full', prep, steps=6, batch_size=16, ckpt_every=3, val_every=1000, device='cpu'), prep,
+    train(build_run(prep, 'full', steps=6, batch_size=16, ckpt_every=3, val_every=1000, device='cpu'), prep,
           tmp_path/'run', progress=False, log=msgs.append)
     assert any('unreadable' in m for m in msgs) and any('resuming from' in m and 'step_0000003' in m for m in msgs)
 

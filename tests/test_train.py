@@ -2,7 +2,7 @@
 import os, subprocess, sys
 from pathlib import Path
 import pytest, torch
-from cellfluxmm.train import prepare, read_checkpoint
+from cellfluxmm.prepare import prepare, read_checkpoint
 
 BIN = Path(sys.executable).parent
 

@@ -1,0 +1,39 @@
+"The library's import graph is layered: no module imports one from a layer above it, at the top of the file or inside a function."
+import ast
+from pathlib import Path
+import cellfluxmm
+
+LAYERS = [('core',), ('data', 'synthetic', 'readers'), ('autoencoders', 'sit'), ('flow', 'sampler'), ('metrics',),
+          ('prepare',), ('train', 'evaluate', 'figures'), ('cli', 'bench')]
+RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
+
+def imports(path:Path) -> set[str]:
+    "The cellfluxmm modules that a file imports anywhere (relative or absolute)."
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            mod = node.module or ''
+            if node.level == 1: out.add(mod.split('.')[0])
+            elif mod.startswith('cellfluxmm.'): out.add(mod.split('.')[1])
+            elif mod == 'cellfluxmm': out.update(a.name for a in node.names if a.name in RANK)
+        elif isinstance(node, ast.Import):
+            out.update(a.name.split('.')[1] for a in node.names if a.name.startswith('cellfluxmm.'))
+    return out
+
+def graph() -> dict[str, set[str]]:
+    lib = Path(cellfluxmm.__file__).parent
+    return {p.stem: imports(p) - {p.stem} for p in sorted(lib.glob('*.py')) if not p.stem.startswith('_')}
+
+def test_every_module_has_a_layer():
+    assert set(graph()) == set(RANK), f"modules without a layer (add them to LAYERS): {set(graph()) ^ set(RANK)}"
+
+def test_no_module_reaches_up():
+    up = {m: sorted(d for d in deps if RANK[d] > RANK[m]) for m, deps in graph().items()}
+    assert not any(up.values()), f"modules importing from a layer above: { {m: d for m, d in up.items() if d} }"
+
+def test_evaluation_does_not_depend_on_training():
+    g = graph()
+    assert 'train' not in g['evaluate'] and 'evaluate' not in g['train']
+    lib = Path(cellfluxmm.__file__).parent
+    for m in LAYERS[2] + LAYERS[3]:   # the models, the flow and the samplers take arrays and tensors, never a store
+        assert 'PackedStore' not in (lib/f'{m}.py').read_text(), m
