@@ -446,9 +446,11 @@ DRAW_COLUMNS = ('ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene', 'compound_
 
 class SplitDraws:
     "The pairs of one split and their draws per epoch: what every dataset over a store's pairs is built on."
-    def __init__(self, store:PackedStore, split:str|None, seed:int=0):
+    def __init__(self, store:PackedStore, split:str|None, seed:int=0,
+                 exclude:typing.Collection[str]=()):  # compound ids whose pairs are left out
         self.store, self.split, self.seed = store, split, seed
         self.index, self.rows = store.pair_index(), store.split_rows(split)
+        if len(exclude): self.rows = self.rows[~np.isin(store.pairs.compound_id.to_numpy()[self.rows], list(exclude))]
         self._epoch, self._draws, self._cols = None, None, None
 
     def __len__(self): return len(self.rows)

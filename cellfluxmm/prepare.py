@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_prepare.ipynb #493a2fe0
 from __future__ import annotations
-import json
+import json, typing
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -68,6 +68,10 @@ class EvalConfig(Config):
     n_boot: int = 1000
     seed: int = 0
     device: str = 'auto'
+    inverse_queries: int = (
+        50  # test compounds a run never sees and as many seen ones, asked about backwards (15_inverse)
+    )
+
 
 @dataclass
 class Preset(Config):
@@ -100,7 +104,7 @@ PRESETS: dict[str, Preset] = {
         train=TrainConfig(
             steps=20, batch_size=16, ema_decay=0.99, val_every=10, val_pairs=8, val_steps=4, ckpt_every=10, log_every=5
         ),
-        eval=EvalConfig(n_steps=5, extractor_steps=30),
+        eval=EvalConfig(n_steps=5, extractor_steps=30, inverse_queries=3),
     ),
     'demo': Preset(
         sim='demo',
@@ -318,8 +322,9 @@ def build_latent_cache(store:PackedStore, image_ae:ImageAutoencoder, gene_ae:Gen
 # %% ../nbs/09_prepare.ipynb #8c8c10d7
 class LatentPairs:
     "Control and perturbed latents of one split's pairs, served by global sample number."
-    def __init__(self, cache:LatentCache, store:PackedStore, split:str='train', seed:int=0, cond:str='class'):
-        self.split, self.seed, self.cond = SplitDraws(store, split, seed), seed, cond
+    def __init__(self, cache:LatentCache, store:PackedStore, split:str='train', seed:int=0, cond:str='class',
+                 exclude:tuple[str, ...]=()):  # compounds left out of this split (`RunConfig.exclude_compounds`)
+        self.split, self.seed, self.cond = SplitDraws(store, split, seed, exclude), seed, cond
         self.img, self.gene = torch.from_numpy(np.array(cache.images)), torch.from_numpy(np.array(cache.genes))
         if cond == 'features':
             if store.descriptors is None:
@@ -354,6 +359,8 @@ class RunConfig(Config):
     flow: FlowConfig = field(default_factory=FlowConfig)
     sit: SiTConfig = field(default_factory=SiTConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    data_dir: str = ''  # the prepared data folder it trains on (absolute), for `predict` and `infer`
+    exclude_compounds: tuple[str, ...] = ()  # compounds whose pairs training never sees (to test unseen compounds)
 
 def save_checkpoint(
     path: Path, model: torch.nn.Module, ema: EMAModel, opt, step: int, run: RunConfig, metrics: dict | None = None
@@ -405,7 +412,8 @@ def load_ema_model(path:str|Path, device='cpu') -> tuple[JointSiT, RunConfig]:
     return model.eval().to(device), ck['run']
 
 # %% ../nbs/09_prepare.ipynb #17634b11
-def build_run(prep:Prepared, variant:str, beta:float|None=None, **train_overrides) -> RunConfig:
+def build_run(prep:Prepared, variant:str, beta:float|None=None, exclude_compounds:typing.Sequence[str]=(),
+              **train_overrides) -> RunConfig:
     "The RunConfig of a variant on prepared data: SiT sizes from the autoencoders and the store, settings from its preset."
     pr = prep.config
     flow = variant_flow(variant) if beta is None else variant_flow(variant, beta=beta)
@@ -414,4 +422,5 @@ def build_run(prep:Prepared, variant:str, beta:float|None=None, **train_override
     sit = sit_config(pr.sit, image_channels=c, image_size=h, gene_tokens=prep.gene_ae.cfg.n_tokens,
                      gene_token_dim=prep.gene_ae.cfg.token_dim, n_perturbations=len(prep.store.compounds),
                      cond=pr.cond, feature_dim=feat, modalities=tuple(flow.modalities))
-    return RunConfig(preset=prep.preset, variant=variant, flow=flow, sit=sit, train=pr.train.replace(**train_overrides))
+    return RunConfig(preset=prep.preset, variant=variant, flow=flow, sit=sit, train=pr.train.replace(**train_overrides),
+                     data_dir=str(Path(prep.data_dir).resolve()), exclude_compounds=tuple(exclude_compounds))

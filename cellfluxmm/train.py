@@ -81,7 +81,7 @@ def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, prog
         f"batch_size {tc.batch_size} must be divisible by grad_accum x processes = {tc.grad_accum} x {world}")
     local = micro // world
     seed_everything(tc.seed)
-    data = LatentPairs(prep.cache, prep.store, 'train', tc.seed, run.sit.cond)
+    data = LatentPairs(prep.cache, prep.store, 'train', tc.seed, run.sit.cond, run.exclude_compounds)
     val = LatentPairs(prep.cache, prep.store, 'val', tc.seed, run.sit.cond) if prep.store.has_split('val') else None
     model = JointSiT(run.sit)
     ema = EMAModel(model.parameters(), decay=tc.ema_decay)
@@ -180,7 +180,7 @@ def _resume(out:Path, run:RunConfig, model, ema, opt, log) -> tuple[int, float]:
     for path in step_checkpoints(out):
         try: ck = read_checkpoint(path)
         except CheckpointError as e: log(f'warning: {e}; trying an older one'); continue
-        if ck['run'].sit.to_dict() != run.sit.to_dict() or ck['run'].flow.to_dict() != run.flow.to_dict():
+        if any(ck['run'].to_dict()[k] != run.to_dict()[k] for k in ('sit', 'flow', 'exclude_compounds')):
             raise ValueError(
                 f"checkpoint {path} was made for another model (preset {ck['run'].preset}, variant {ck['run'].variant}); "
                 f"use another output folder or delete {out / 'checkpoints'}"

@@ -1,7 +1,9 @@
 "The main job end to end on the smoke preset: every step a papermill run, resumable, failures reported."
 import json, subprocess, sys
 from pathlib import Path
+import numpy as np
 import pandas as pd
+import pytest
 
 EXE = Path(sys.executable).parent/'cellfluxmm'
 
@@ -9,17 +11,60 @@ def reproduce(tmp, *extra):
     return subprocess.run([EXE, 'reproduce', '--preset', 'smoke', '--data', tmp/'data', '--results', tmp/'results',
                            '--figures', tmp/'figures', *extra], capture_output=True, text=True, timeout=600)
 
-def test_smoke_reproduction_then_up_to_date(tmp_path):
-    r = reproduce(tmp_path)
+@pytest.fixture(scope='module')
+def smoke(tmp_path_factory):
+    "One smoke reproduction for the tests that read it: (folder, the command's result)."
+    tmp = tmp_path_factory.mktemp('repro')
+    return tmp, reproduce(tmp)
+
+def test_smoke_reproduction_then_up_to_date(smoke):
+    tmp_path, r = smoke
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     for f in ('table1.csv', 'table1.md', 'figure2.png'): assert (tmp_path/'figures'/f).exists(), f
     t1 = pd.read_csv(tmp_path/'figures'/'table1.csv', index_col=0)
     assert {'CellFluxMM (full)', 'w/o GE', 'w/o CP', 'beta = 1', 'beta = 10', 'baseline: copy the control',
             'real vs real (floor)'} <= set(t1.index)
     assert (tmp_path/'results'/'train_full.ipynb').exists() and (tmp_path/'results'/'evaluate_no_cp.ipynb').exists()
-    assert r.stdout.count(' done in ') == 13
+    assert r.stdout.count(' done in ') == 15
+    inv = pd.read_csv(tmp_path/'figures'/'inverse.csv')
+    assert {'seen', 'unseen'} <= set(inv.compounds) and inv[inv.method == 'model'].top5.notna().all()
+    assert (tmp_path/'figures'/'inverse.png').exists()
     again = reproduce(tmp_path)
-    assert again.returncode == 0 and again.stdout.count('up to date') == 13, again.stdout
+    assert again.returncode == 0 and again.stdout.count('up to date') == 15, again.stdout
+
+def cli(*args):
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=300)
+
+def test_predict_infer_screen_after_reproduction(smoke):
+    "The trained smoke model used as a user would: predict from plate controls, infer from one observed well, screen."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = tmp/'results'/'full'
+    out = cli('predict', '--run', run, '--compound', 'SIM-00001', 'SIM-00002', '--image-plate', 'SIMCP001',
+              '--gene-plate', 'SIML1K001', '--n', 2, '--out', tmp/'pred', '--quiet')
+    assert out.returncode == 0, out.stderr[-2000:]
+    import anndata as ad, tifffile
+    a = ad.read_h5ad(tmp/'pred'/'profiles.h5ad')
+    assert a.shape == (2 * 2 + 2, 978) and a.uns['preset'] == 'smoke'
+    assert tifffile.imread(tmp/'pred'/'images'/'SIM-00002_draw1.ome.tif').shape == (5, 32, 32)
+    from cellfluxmm.data import PackedStore
+    st = PackedStore(tmp/'data'/'store')
+    treated = np.flatnonzero(st.image_obs.compound_id == 'SIM-00003')[:1]
+    plate = st.image_obs.plate.iloc[treated[0]]
+    out = cli('infer', '--run', run, '--observed-image-rows', *treated, '--image-plate', plate, '--gene-plate', 'SIML1K001',
+              '--candidates', 'SIM-00001', 'SIM-00002', 'SIM-00003', '--out', tmp/'infer.csv', '--quiet')
+    assert out.returncode == 0, out.stderr[-2000:]
+    t = pd.read_csv(tmp/'infer.csv')
+    assert sorted(t.compound_id) == ['SIM-00001', 'SIM-00002', 'SIM-00003'] and list(t['rank']) == [1, 2, 3]
+    out = cli('screen', '--run', run, '--reference', 'SIM-00003', '--candidates', 'SIM-00001', 'SIM-00002', 'SIM-00003',
+              '--out', tmp/'screen.csv', '--quiet')
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert sorted(pd.read_csv(tmp/'screen.csv').compound_id) == ['SIM-00001', 'SIM-00002']
+    for args, msg in ((['infer', '--observed-image-rows', 0], 'unknown compound'),           # with --candidates nope
+                      (['predict', '--compound', 'SIM-00001'], 'give its control')):
+        extra = ['--candidates', 'nope', '--image-plate', plate, '--gene-plate', 'SIML1K001'] if args[0] == 'infer' else []
+        bad = cli(*args, '--run', run, *extra, '--out', tmp/'bad', '--quiet')
+        assert bad.returncode == 2 and bad.stderr.startswith('error:') and msg in bad.stderr, bad.stderr
 
 def test_failing_step_is_reported_and_resumed(tmp_path):
     ok = reproduce(tmp_path, '--variants', 'full')
