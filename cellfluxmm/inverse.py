@@ -14,24 +14,26 @@ from .sampler import generate
 from .predict import Predictor, generate_latents, latents
 
 # %% auto #0
-__all__ = ['SCORES', 'MODALITY_SETS', 'latent_scales', 'distances', 'infer', 'reference_wells', 'screen', 'unseen_compounds',
-           'evaluate_inference', 'evaluate_screen', 'plot_inference']
+__all__ = ['SCORES', 'MODALITY_SETS', 'describe', 'latent_scales', 'distances', 'infer', 'reference_wells', 'screen',
+           'unseen_compounds', 'evaluate_inference', 'evaluate_screen', 'plot_inference']
 
 # %% ../nbs/15_inverse.ipynb #5de6e6d8
 SCORES = ('mean', 'energy')
 
+def describe(m:str, z) -> torch.Tensor:
+    "What distances compare: image latents (..., C, h, w) -> each channel's spatial mean and std (..., 2C); gene latents as they are."
+    z = torch.as_tensor(np.asarray(z) if not isinstance(z, torch.Tensor) else z).float()
+    return torch.cat([z.mean((-2, -1)), z.std((-2, -1))], -1) if m == 'image' else z
+
 def latent_scales(p:Predictor) -> dict:
-    "Per modality, the mean per-dimension variance of the real training latents: the unit of a distance."
+    "Per modality, the mean per-dimension variance of the described real training latents: the unit of a distance."
     st, c = p.prep.store, p.prep.cache
     rows = {'image': st.split_image_rows('train'), 'gene': st.split_profile_rows('train')}
-    return {
-        m: float(np.asarray((c.images if m == 'image' else c.genes)[rows[m]]).reshape(len(rows[m]), -1).var(0).mean())
-        for m in p.modalities
-    }
+    return {m: float(describe(m, (c.images if m == 'image' else c.genes)[rows[m]]).var(0).mean()) for m in p.modalities}
 
 def distances(
-    gen: dict,  # modality -> (..., C, k, D): k draws of C candidates, latents flattened
-    obs: dict,  # modality -> (..., w, D): w observed wells
+    gen: dict,  # modality -> (..., C, k, D): k draws of C candidates, described (`describe`)
+    obs: dict,  # modality -> (..., w, D): w observed wells, described
     scales: dict,
     modalities: typing.Sequence[str],
     kind: str = 'mean',
@@ -72,8 +74,8 @@ def infer(run:str|Path|Predictor,     # a run folder, or a Predictor
     cand = np.arange(len(p.compounds)) if candidates is None else p.compound_index(candidates)
     k = max(len(v) for v in z0.values())
     gen = generate_latents(p, z0, cand, k, progress)
-    flat = lambda d, keep: {m: v.flatten(keep) for m, v in d.items()}
-    return _table(p, cand, distances(flat(gen, 2), flat(obs, 1), latent_scales(p), mods, score).numpy())
+    desc = lambda d: {m: describe(m, v) for m, v in d.items()}
+    return _table(p, cand, distances(desc(gen), desc(obs), latent_scales(p), mods, score).numpy())
 
 # %% ../nbs/15_inverse.ipynb #168504a4
 def reference_wells(p:Predictor, compound:str, k:int=4) -> tuple[dict, dict]:
@@ -114,16 +116,11 @@ def unseen_compounds(store, n:int) -> list[str]:
     return list(dict.fromkeys(store.pairs.compound_id.to_numpy()[store.split_rows('test')]))[:n]
 
 def _effects(p:Predictor, epochs:int=5) -> tuple[dict, np.ndarray]:
-    "Training effects (perturbed minus control latents, flattened) over `epochs` draws, and their compound rows."
+    "Training effects (described perturbed minus described control latents) over `epochs` draws, and their compound rows."
     sd, c = SplitDraws(p.prep.store, 'train', 0, exclude=p.run.exclude_compounds), p.prep.cache
-    img, gene = np.asarray(c.images), np.asarray(c.genes)
+    lat = {'image': describe('image', c.images).numpy(), 'gene': np.asarray(c.genes)}
     parts = [sd.take(e, np.arange(len(sd))) for e in range(epochs)]
-    eff = {
-        'image': np.concatenate(
-            [(img[d['pert_image']] - img[d['ctrl_image']]).reshape(len(d['pair']), -1) for d in parts]
-        ),
-        'gene': np.concatenate([gene[d['pert_gene']] - gene[d['ctrl_gene']] for d in parts]),
-    }
+    eff = {m: np.concatenate([lat[m][d[f'pert_{m}']] - lat[m][d[f'ctrl_{m}']] for d in parts]) for m in lat}
     return eff, np.concatenate([d['compound_idx'] for d in parts])
 
 def _softmax_regression(x:np.ndarray, y:np.ndarray, n_classes:int, steps:int=300, wd:float=1e-3) -> typing.Callable:
@@ -174,15 +171,17 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     gen = generate(p.model, start, y, scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size,
                    device=p.device, progress=progress)
     seconds = time.time() - t0
-    gen = {m: v.reshape(Q, C, 1, -1) for m, v in gen.items()}
+    gen = {m: describe(m, v.reshape(Q, C, 1, *v.shape[1:])) for m, v in gen.items()}
+    obs = {m: describe(m, v) for m, v in obs.items()}
+    z0 = {m: describe(m, v) for m, v in z0.items()}
     scales = latent_scales(p)
     scores = {}
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
-        scores[('model', name)] = distances(gen, {m: obs[m].reshape(Q, 1, -1) for m in ms}, scales, ms).numpy()
+        scores[('model', name)] = distances(gen, {m: obs[m][:, None] for m in ms}, scales, ms).numpy()
     # baselines on training effects
     eff, eff_c = _effects(p)
-    q_eff = {m: (obs[m] - z0[m]).reshape(Q, -1).numpy() for m in mods}
+    q_eff = {m: (obs[m] - z0[m]).numpy() for m in mods}
     pos = {ci: j for j, ci in enumerate(cand)}
     known = np.array([ci in set(eff_c) for ci in cand])
     for name, ms in MODALITY_SETS.items():
@@ -262,22 +261,11 @@ def evaluate_screen(
         others = cand[st.compounds.compound_id.to_numpy()[cand] != ref]
         gen = generate_latents(p, z0, others, 1)
         s_model = distances(
-            {m: v.flatten(2) for m, v in gen.items()}, {m: v.flatten(1) for m, v in obs.items()}, scales, mods
+            {m: describe(m, v) for m, v in gen.items()}, {m: describe(m, v) for m, v in obs.items()}, scales, mods
         ).numpy()
+        ctrl_all = {'image': img[ctrl['image']], 'gene': gene[ctrl['gene']]}
         q_eff = np.concatenate(
-            [
-                (
-                    (
-                        obs[m].mean(0) - img[ctrl['image']].float().mean(0)
-                        if m == 'image'
-                        else obs[m].mean(0) - gene[ctrl['gene']].float().mean(0)
-                    )
-                    .reshape(-1)
-                    .numpy()
-                )
-                / scales[m] ** 0.5
-                for m in mods
-            ]
+            [(describe(m, obs[m]).mean(0) - describe(m, ctrl_all[m]).mean(0)).numpy() / scales[m] ** 0.5 for m in mods]
         )
         keep = st.compounds.compound_id.to_numpy()[cand] != ref
         s_cent = np.nan_to_num(((cent[keep] - q_eff) ** 2).mean(1), nan=np.inf)

@@ -210,7 +210,8 @@ class Prepared:
                 f"{d} is not prepared: run `cellfluxmm prepare --preset {preset if isinstance(preset, str) else 'PRESET'} --data {d}` first"
             )
         rec = json.loads(f.read_text())
-        name, pr = _named(preset) if preset is not None else (rec['preset'], Preset.from_dict(rec['config']))
+        recorded = preset is None or (isinstance(preset, str) and preset == rec['preset'] and preset not in PRESETS)
+        name, pr = (rec['preset'], Preset.from_dict(rec['config'])) if recorded else _named(preset)   # 'custom': as recorded
         _check_record(d, rec, name, pr)
         for a, k in rec['artifacts'].items():
             if (d/a).exists() and stored_key(d/a) != k: raise ValueError(
