@@ -67,9 +67,8 @@ def _read_images(v, size:tuple) -> np.ndarray:
     import tifffile
     if isinstance(v, (str, Path)) or (isinstance(v, (list, tuple)) and v and isinstance(v[0], (str, Path))):
         files = [v] if isinstance(v, (str, Path)) else list(v)
-        v = np.concatenate(
-            [np.asarray(tifffile.imread(f)).reshape(-1, *np.asarray(tifffile.imread(f)).shape[-3:]) for f in files]
-        )
+        arrays = [np.asarray(tifffile.imread(f)) for f in files]
+        v = np.concatenate([a.reshape(-1, *a.shape[-3:]) for a in arrays])
     x = np.asarray(v)
     if x.ndim == 3: x = x[None]
     want = (len(CHANNELS), *size)
