@@ -147,7 +147,7 @@ def _ranks(score:np.ndarray, truth:np.ndarray) -> np.ndarray:
 
 # %% ../nbs/15_inverse.ipynb #5a39d77b
 @torch.no_grad()
-def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=True, log=print) -> dict:
+def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=True) -> dict:
     "Rank the true compound of test queries among the query compounds, by modality, for the model and the baselines."
     st, c = p.prep.store, p.prep.cache
     sd = SplitDraws(st, 'test', seed)
@@ -183,7 +183,7 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     eff, eff_c = _effects(p)
     q_eff = {m: (obs[m] - z0[m]).numpy() for m in mods}
     pos = {ci: j for j, ci in enumerate(cand)}
-    known = np.array([ci in set(eff_c) for ci in cand])
+    known = np.isin(cand, eff_c)   # candidates with training examples
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
         x = np.concatenate([eff[m] / scales[m] ** 0.5 for m in ms], 1)
