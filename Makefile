@@ -13,7 +13,7 @@ PRESET ?= demo
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install test check-clean check-sync nbtest pytest reproduce export clean-nbs lab
+.PHONY: install test check-clean check-sync nbtest pytest reproduce real export clean-nbs lab
 
 install: $(STAMP)
 
@@ -68,3 +68,8 @@ clean-nbs: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[lab]" && $(BIN)/jupyter lab nbs/
+
+# The gene model on the real L1000 plate (needs the GCTX: CELLFLUXMM_L1000_DIR, default ../shared/data/l1000)
+real: $(STAMP)
+	@mkdir -p results/real_l1000
+	$(BIN)/papermill --log-level WARNING nbs/paper/real_l1000.ipynb results/real_l1000/real_l1000.ipynb -p out_dir figures

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 import cellfluxmm
 from .core import artifact_key, get_device, stored_key, tune_runtime
-from .data import PackedStore, SplitConfig
+from .data import SPLIT_KINDS, PackedStore, SplitConfig
 from .synthetic import SIM_PRESETS, sim_config
 from .flow import VARIANTS
 from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, simulated_store
 
 # %% auto #0
-__all__ = ['VARIANT_ORDER', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare', 'cmd_train', 'Step',
-           'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_steps', 'cmd_reproduce', 'cmd_predict', 'cmd_infer',
-           'cmd_screen', 'cmd_bench', 'parser', 'main']
+__all__ = ['VARIANT_ORDER', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare', 'cmd_evaluate', 'cmd_train',
+           'Step', 'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_steps', 'cmd_reproduce', 'cmd_predict',
+           'cmd_infer', 'cmd_screen', 'cmd_bench', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -31,12 +31,22 @@ def cmd_data_simulate(a):
     return 0
 
 def cmd_data_build(a):
-    from cellfluxmm.readers import build_store
-    split = SplitConfig(kind=a.split, n_test=a.n_test, n_val=a.n_val, seed=a.seed) if a.n_test is not None else None
+    from cellfluxmm.readers import FingerprintConfig, build_l1000_store, build_store
+    images = a.load_data or a.images
+    if a.load_data and a.images: raise SystemExit('pass either --load-data or --images, not both')
+    n_val = a.n_val if a.n_val is not None else (500 if images else 0)
+    split = (SplitConfig(kind=a.split or ('pairs' if images else 'doses'), n_test=a.n_test, n_val=n_val, seed=a.seed)
+             if a.n_test is not None else None)
     d = data_folder(a.data, log=print)
-    st = build_store(a.load_data, a.l1000, d/'store', platemap=a.platemap, image_root=a.image_root, image_size=a.size,
-                     min_genes=a.min_genes, split=split, seed=a.seed, overwrite=a.force, progress=not a.quiet)
+    fp = FingerprintConfig(radius=a.fp_radius, n_bits=a.fp_bits)
+    common = dict(sample_info=a.sample_info, one_plate=a.one_plate, min_genes=a.min_genes, split=split,
+                  fingerprint=fp, overwrite=a.force)
+    if images:
+        st = build_store(images, a.l1000, d/'store', platemap=a.platemap, image_root=a.image_root, image_size=a.size,
+                         seed=a.seed, progress=not a.quiet, **common)
+    else: st = build_l1000_store(a.l1000, d/'store', **common)   # L1000 profiles alone: train the no_cp variant
     print(st); print(st.report)
+    print(st.pairs.split.value_counts().to_string())
     return 0
 
 def cmd_data_report(a):
@@ -50,6 +60,19 @@ def cmd_data_report(a):
 def cmd_prepare(a):
     p = prepare(a.preset, a.data or f'data/{a.preset}', force=a.force, progress=not a.quiet)
     print(p.store); print(p.cache)
+    return 0
+
+def cmd_evaluate(a):
+    import pandas as pd
+    from cellfluxmm.evaluate import evaluate
+    prep = Prepared.open(a.data or f'data/{a.preset}', a.preset)
+    run = a.run or f'results/{a.preset}/{a.variant}'
+    over = {k: v for k, v in (('device', a.device), ('n_draws', a.draws), ('n_steps', a.steps)) if v is not None}
+    res = evaluate(run, prep, a.out or f'{run}/eval', prep.config.eval.replace(**over), progress=not a.quiet)
+    rows = {k: v for k, v in res.items() if isinstance(v, dict) and any(c.startswith(('gene_', 'fid')) for c in v)}
+    cols = [c for c in ('fid_5k', 'gene_mae', 'gene_pearson_delta', 'gene_top50_sign_acc') if any(c in v for v in rows.values())]
+    print(pd.DataFrame(rows).T.reindex(columns=cols).round(4).to_string())
+    print(f"written to {a.out or f'{run}/eval'}")
     return 0
 
 def cmd_train(a):
@@ -314,14 +337,22 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--force', action='store_true', help='replace a store that another simulation or a build made')
     s.add_argument('--quiet', action='store_true')
     s.set_defaults(fn=cmd_data_simulate)
-    b = d.add_parser('build', help='build DATA/store from real data (load_data CSV + TIFFs, L1000 file)')
-    b.add_argument('--load-data', required=True); b.add_argument('--l1000', required=True)
+    b = d.add_parser('build', help='build DATA/store from real data: an L1000 file, with Cell Painting images or alone')
+    b.add_argument('--l1000', required=True, help='L1000 profiles: GCTX, GCT, or the curated CSV / parquet')
+    b.add_argument('--load-data', help='CellProfiler load_data CSV of the images (omit both this and --images for a store of L1000 profiles alone)')
+    b.add_argument('--images', help='a folder of microscope-named TIFFs <plate>_<well>_s<site>_w<1-5><id>.tif, instead of --load-data')
     b.add_argument('--data', '--out', dest='data', required=True, help=DATA)
-    b.add_argument('--platemap'); b.add_argument('--image-root'); b.add_argument('--size', type=int, default=256)
+    b.add_argument('--platemap', help='compound and dose per plate and well (a platemap CSV or a Cell Painting profile CSV)')
+    b.add_argument('--image-root', help='folder that relative PathName_* columns are resolved against')
+    b.add_argument('--size', type=int, default=256, help='crop size in pixels (default 256)')
+    b.add_argument('--sample-info', help="per-sample L1000 metadata (GEO's inst_info), joined on sample id")
+    b.add_argument('--one-plate', action='store_true', help='accept an L1000 file without det_plate as one plate')
+    b.add_argument('--fp-radius', type=int, default=2, help='Morgan fingerprint radius for compounds with SMILES (default 2)')
+    b.add_argument('--fp-bits', type=int, default=1024, help='Morgan fingerprint length (default 1024)')
     b.add_argument('--min-genes', type=int, default=977)
-    b.add_argument('--split', default='pairs', choices=['pairs', 'compounds'])
-    b.add_argument('--n-test', type=int)
-    b.add_argument('--n-val', type=int, default=500)
+    b.add_argument('--split', choices=list(SPLIT_KINDS), help="default 'pairs' with images, 'doses' for L1000 alone")
+    b.add_argument('--n-test', type=int, help='test pairs or compounds (default: a quarter of the compounds; for doses, half)')
+    b.add_argument('--n-val', type=int, help='validation pairs or compounds (default 500 with images, 0 without)')
     b.add_argument('--seed', type=int, default=0)
     b.add_argument('--force', action='store_true', help='replace an existing store')
     b.add_argument('--quiet', action='store_true')
@@ -348,6 +379,17 @@ def parser() -> argparse.ArgumentParser:
     tp.add_argument('--device', default='auto')
     tp.add_argument('--quiet', action='store_true')
     tp.set_defaults(fn=cmd_train)
+    ep = sub.add_parser('evaluate', help="score a trained run's test split against the baselines; writes metrics.json")
+    ep.add_argument('--preset', default='demo', choices=list(PRESETS))
+    ep.add_argument('--variant', default='full', choices=list(VARIANT_ORDER), help='used for the default run folder')
+    ep.add_argument('--data', help=DATA + ', prepared for PRESET (default data/PRESET)')
+    ep.add_argument('--run', help='the run folder (default results/PRESET/VARIANT)')
+    ep.add_argument('--out', help='where the outputs go (default RUN/eval)')
+    ep.add_argument('--draws', type=int, help="draws per test pair (default: the preset's); > 1 also scores their mean")
+    ep.add_argument('--steps', type=int, help="Euler steps (default: the preset's)")
+    ep.add_argument('--device')
+    ep.add_argument('--quiet', action='store_true')
+    ep.set_defaults(fn=cmd_evaluate)
     bp = sub.add_parser('bench', help='measure the speed and memory of the hot paths; prints JSON')
     bp.add_argument('--preset', default='demo'); bp.add_argument('--data'); bp.add_argument('--out')
     bp.add_argument('--eval-pairs', type=int, default=1000); bp.add_argument('--no-paper-sizes', action='store_true')
@@ -372,7 +414,7 @@ def parser() -> argparse.ArgumentParser:
     )
     run_args(pr_, ())
     pr_.add_argument('--compound', nargs='+', required=True, help='compound id(s) of the store')
-    pr_.add_argument('--dose', type=float, help='not conditioned on by the paper model: leave unset')
+    pr_.add_argument('--dose', type=float, help='dose in µM, for a dose-aware run (the l1000 preset on a multi-dose store); the paper model takes none')
     pr_.add_argument('--n', type=int, default=1, help='draws per compound (each from the next control well)')
     pr_.add_argument('--out', required=True, help='output folder: images/*.ome.tif and profiles.h5ad')
     pr_.set_defaults(fn=cmd_predict)

@@ -121,7 +121,9 @@ class PairIndex:
     def draw(self, seed:int, epoch:int=0) -> pd.DataFrame:
         "For every pair: its control image, treated profile and control profile rows for this seed and epoch."
         u = rng_for(seed, epoch).random((len(self), 3))
-        pick = lambda flat, span, v: flat[span[:, 0] + np.minimum((v * span[:, 1]).astype(int), span[:, 1] - 1)]
+        def pick(flat, span, v):  # -1 where the pool is empty (a store without images has no image pools)
+            if len(flat) == 0: return np.full(len(span), -1, dtype=np.int64)
+            return flat[span[:, 0] + np.minimum((v * span[:, 1]).astype(int), span[:, 1] - 1)]
         pert_gene = pick(self.gene_pert, self.gene_pert_span, u[:, 1])
         ctrl_gene = pick(self.gene_ctrl, self.gene_ctrl_span[pert_gene], u[:, 2])
         return pd.DataFrame(
@@ -143,6 +145,7 @@ def make_pairs(image_obs:pd.DataFrame,   # conforms to IMAGE_OBS_COLUMNS
     "Pair every treated image that has a same-plate control image and a matched profile with a same-plate control."
     report = report if report is not None else DataReport()
     cidx = {c: i for i, c in enumerate(compound_ids)}
+    if len(image_obs) == 0: return _profile_pairs(gene_obs, cidx, report)
     img_ctrl, img_spans = _pools(image_obs.plate, image_obs.is_control)
     gctrl, gctrl_spans = _pools(gene_obs.plate, gene_obs.is_control)
     gene_has_ctrl = gene_obs.plate.map(lambda p: p in gctrl_spans).to_numpy(bool)
@@ -181,6 +184,26 @@ def make_pairs(image_obs:pd.DataFrame,   # conforms to IMAGE_OBS_COLUMNS
     gctrl_span = np.array([gctrl_spans.get(p, (0, 0)) for p in gene_obs.plate], dtype=np.int64).reshape(-1, 2)
     return PairIndex(pairs, img_ctrl, span(img_spans, t.plate), gpert, span(gpert_spans, ikey[ok]), gctrl, gctrl_span)
 
+# %% ../nbs/01_data.ipynb #fb09d003
+def _profile_pairs(gene_obs:pd.DataFrame, cidx:dict, report:DataReport) -> PairIndex:
+    "The pairs of a store without images: one per treated profile with a same-plate control profile; its target is itself."
+    gctrl, gctrl_spans = _pools(gene_obs.plate, gene_obs.is_control)
+    has_ctrl = gene_obs.plate.map(lambda p: p in gctrl_spans).to_numpy(bool)
+    treated = ~gene_obs.is_control.to_numpy()
+    report.drop('L1000 profile without a same-plate control profile', gene_obs.index[treated & ~has_ctrl])
+    known = gene_obs.compound_id.isin(list(cidx)).to_numpy()
+    report.drop('compound not in the perturbation table', gene_obs.index[treated & has_ctrl & ~known])
+    rows = np.flatnonzero(treated & has_ctrl & known)
+    g = gene_obs.iloc[rows]
+    pairs = pd.DataFrame({'image': np.full(len(rows), -1), 'profile': rows,
+                          'compound_idx': g.compound_id.map(cidx).to_numpy(int), 'compound_id': g.compound_id.to_numpy(),
+                          'dose': g.dose.to_numpy(), 'plate': g.plate.to_numpy()})
+    report.keep('pairs', len(pairs))
+    gctrl_span = np.array([gctrl_spans.get(p, (0, 0)) for p in gene_obs.plate], dtype=np.int64).reshape(-1, 2)
+    own = np.stack([np.arange(len(rows)), np.ones(len(rows))], 1).astype(np.int64)  # each pair's pool: its own profile
+    return PairIndex(pairs, np.zeros(0, np.int64), np.zeros((len(rows), 2), np.int64), rows.astype(np.int64), own,
+                     gctrl, gctrl_span)
+
 # %% ../nbs/01_data.ipynb #d85104ed
 def check_pairs(draws:pd.DataFrame, image_obs:pd.DataFrame, gene_obs:pd.DataFrame):
     "Raise `AssertionError` if any drawn pair breaks the same-plate or compound+dose invariants."
@@ -195,13 +218,14 @@ def check_pairs(draws:pd.DataFrame, image_obs:pd.DataFrame, gene_obs:pd.DataFram
     )
 
 # %% ../nbs/01_data.ipynb #0a2fb9f4
-SPLIT_KINDS = ('pairs', 'compounds')
+SPLIT_KINDS = ('pairs', 'compounds', 'doses')
 
 @dataclass
 class SplitConfig(Config):
     "How pairs are split into train / val / test."
-    kind: str = 'pairs'  # 'pairs': held-out pairs of distinct compounds (the paper); 'compounds': held-out compounds
-    n_test: int = N_TEST # test pairs ('pairs') or test compounds ('compounds')
+    kind: str = 'pairs'  # 'pairs': held-out pairs of distinct compounds (the paper); 'compounds': held-out compounds;
+                         # 'doses': one held-out dose (all its pairs) of distinct compounds seen at their other doses
+    n_test: int = N_TEST # test pairs ('pairs') or test compounds ('compounds', 'doses')
     n_val: int = 500     # validation pairs or compounds, drawn like the test ones
     seed: int = 0
 
@@ -212,17 +236,27 @@ def assign_splits(pairs:pd.DataFrame,  # PairIndex.pairs
     "Assign each pair to a split as `cfg` says; too few compounds for the sizes asked is an error."
     if cfg.kind not in SPLIT_KINDS: raise ValueError(f"unknown split kind {cfg.kind!r}; use one of {SPLIT_KINDS}")
     rng, out = rng_for(cfg.seed), np.full(len(pairs), 'train', dtype=object)
-    compounds = np.unique(pairs.compound_id.to_numpy().astype(str))
+    cid = pairs.compound_id.to_numpy().astype(str)
+    if cfg.kind == 'doses':  # only compounds with another dose left to train on can lose one
+        n_doses = pd.Series(pairs.dose.to_numpy().round(2)).groupby(cid).nunique()
+        compounds = np.sort(n_doses.index[n_doses.to_numpy() > 1].to_numpy().astype(str))
+    else: compounds = np.unique(cid)
     need = cfg.n_test + cfg.n_val
     if need > len(compounds):
+        what = 'compounds with two or more doses' if cfg.kind == 'doses' else 'compounds'
         raise ValueError(
-            f"the split asks for {cfg.n_test} test + {cfg.n_val} val distinct compounds but the pairs hold only {len(compounds)}; lower n_test/n_val"
+            f"the split asks for {cfg.n_test} test + {cfg.n_val} val distinct compounds but the pairs hold only {len(compounds)} {what}; lower n_test/n_val"
         )
     chosen = rng.permutation(compounds)[:need]
     held = {c: ('test' if i < cfg.n_test else 'val') for i, c in enumerate(chosen)}
-    cid = pairs.compound_id.to_numpy().astype(str)
     if cfg.kind == 'compounds':
         for c, s in held.items(): out[cid == c] = s
+        return out
+    if cfg.kind == 'doses':
+        dose = pairs.dose.to_numpy().round(2)
+        for c, s in held.items():
+            d = rng.choice(np.unique(dose[cid == c]))
+            out[(cid == c) & (dose == d)] = s
         return out
     order = rng.permutation(len(pairs))  # one random pair of each chosen compound
     first = pd.Series(order).groupby(cid[order]).first()
@@ -247,16 +281,17 @@ class StoreWriter:
         )
         if self.path.exists() and not overwrite:
             raise FileExistsError(f"store {self.path} already exists; pass overwrite=True to replace it")
-        if self.n_images <= 0: raise ValueError(f"a store needs at least one image, got n_images={n_images}")
+        if self.n_images < 0: raise ValueError(f"n_images must be >= 0, got {n_images}")
         self._finished = False
 
     def __enter__(self):
         self._ctx = atomic_path(self.path)
         self.tmp = self._ctx.__enter__()
         self.tmp.mkdir()
-        self.images = zarr.open_array(str(self.tmp/'images.zarr'), mode='w', dtype='uint16', fill_value=0,
-                                      shape=(self.n_images, len(CHANNELS), *self.image_size),
-                                      chunks=(self.chunk, len(CHANNELS), *self.image_size))
+        if self.n_images:  # a store of profiles alone has no image array
+            self.images = zarr.open_array(str(self.tmp/'images.zarr'), mode='w', dtype='uint16', fill_value=0,
+                                          shape=(self.n_images, len(CHANNELS), *self.image_size),
+                                          chunks=(self.chunk, len(CHANNELS), *self.image_size))
         return self
 
     def write_images(self, start:int, x:np.ndarray):
@@ -363,11 +398,16 @@ class PackedStore:
         self.genes = np.load(self.path/'genes.npy', mmap_mode='r')
         d = self.path/'descriptors.npy'
         self.descriptors = np.load(d) if d.exists() else None
-        self.images = zarr.open_array(str(self.path/'images.zarr'), mode='r')
+        self.images = (zarr.open_array(str(self.path/'images.zarr'), mode='r') if self.manifest['n_images']
+                       else np.zeros((0, len(CHANNELS), *self.image_size), np.uint16))
         self.report = DataReport.from_dict(json.loads((self.path/'report.json').read_text()))
 
     @property
     def image_size(self) -> tuple[int, int]: return tuple(self.manifest['image_size'])
+    @property
+    def has_images(self) -> bool:
+        "False for a store of L1000 profiles alone."
+        return self.manifest['n_images'] > 0
     @property
     def gene_symbols(self) -> list[str]: return self.gene_vars.symbol.tolist()
     @property
@@ -430,9 +470,13 @@ class PackedStore:
         return np.unique(np.concatenate([p.image.to_numpy(), np.flatnonzero(ctrl)]))
 
     def split_profile_rows(self, split:str) -> np.ndarray:
-        "Profile rows of a split's compounds (treated) and every control profile."
+        "Profile rows a gene autoencoder of `split` sees: the split's treated profiles and every control profile."
         go = self.gene_obs
-        return np.flatnonzero(go.compound_id.isin(self.split_compounds(split)).to_numpy() | go.is_control.to_numpy())
+        ctrl = go.is_control.to_numpy()
+        if not self.has_images:  # each pair is one profile: exactly the split's own, so held-out doses stay out
+            p = self.pairs.profile.to_numpy()[self.pairs.split.to_numpy() == split]
+            return np.unique(np.concatenate([p, np.flatnonzero(ctrl)]))
+        return np.flatnonzero(go.compound_id.isin(self.split_compounds(split)).to_numpy() | ctrl)
 
     def __repr__(self):
         m = self.manifest

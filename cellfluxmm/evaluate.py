@@ -16,11 +16,13 @@ from .data import SplitDraws, images_to_uint16
 from .autoencoders import decode_latents
 from .sampler import generate
 from .prepare import EvalConfig, Prepared, load_ema_model
+from .sit import with_dose
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, extract_features,
     gene_metrics, image_metrics, inception_weights_path, mean_effect, nearest_compound_effect, real_floor, rgb_scale, to_rgb8)
 
 # %% auto #0
-__all__ = ['test_pairs', 'baselines', 'by_seen', 'evaluate']
+__all__ = ['PROFILE_BASELINES_VERSION', 'test_pairs', 'condition', 'baselines', 'ridge_fit', 'profile_baselines', 'by_seen',
+           'evaluate', 'mean_of_draws']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -29,8 +31,15 @@ def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
     d = pd.DataFrame(sd.take(0, np.arange(min(len(sd), cfg.max_pairs))))
     d['compound_id'] = st.compounds.compound_id.to_numpy()[d.compound_idx]
     d['moa'] = st.compounds.moa.to_numpy()[d.compound_idx]
-    d['plate'] = st.image_obs.plate.to_numpy()[d.pert_image]
+    d['plate'] = st.pairs.plate.to_numpy()[d.pair]
+    d['dose'] = st.pairs.dose.to_numpy()[d.pair]
     return d
+
+def condition(prep:Prepared, tp:pd.DataFrame, sit) -> torch.Tensor:
+    "The model's condition for pairs `tp`: class indices or compound features, with the dose where the model reads it."
+    st = prep.store
+    y = st.descriptors[tp.compound_idx] if sit.cond == 'features' else tp.compound_idx.to_numpy()
+    return with_dose(y, tp.dose.to_numpy()) if sit.dose else torch.from_numpy(np.asarray(y))
 
 def _extractor(prep:Prepared, cfg:EvalConfig, progress:bool):
     use_inception = cfg.extractor == 'inception' or (cfg.extractor == 'auto' and inception_weights_path().exists())
@@ -49,11 +58,13 @@ def baselines(prep:Prepared, cfg:EvalConfig|None=None, progress:bool=True) -> di
     "Metrics of the model-free baselines and of the real-vs-real floor on the test pairs (cached in DATA/eval_baselines/)."
     cfg = cfg or prep.config.eval
     key = {'latents': prep.cache.meta['key'], 'eval': cfg.to_dict()}
+    if not prep.store.has_images: key['profile_baselines'] = PROFILE_BASELINES_VERSION  # bumped when that set changes
     def build(f): (f/'metrics.json').write_text(json.dumps(_baselines(prep, cfg, progress), indent=2))
     return cached(prep.data_dir/'eval_baselines', key, build, lambda f: json.loads((f/'metrics.json').read_text()))
 
 def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     st, tp = prep.store, test_pairs(prep, cfg)
+    if not st.has_images: return _profile_baselines(prep, tp, cfg)
     net = _extractor(prep, cfg, progress)
     scale = (
         np.array(getattr(net, 'cfg', None).rgb_scale)
@@ -124,10 +135,79 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     out['real_floor'] = real_floor(feats(st.read_images(pool)), seed=cfg.seed)
     return out
 
+PROFILE_BASELINES_VERSION = 2
+
+def _profile_baselines(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig) -> dict:
+    "Gene baselines of a store of profiles alone, each from training pairs only (`profile_baselines`)."
+    st, genes = prep.store, np.asarray(prep.store.genes)
+    preds = profile_baselines(st, tp)
+    with torch.no_grad():
+        gl = torch.from_numpy(np.asarray(prep.cache.genes)[tp.pert_gene])
+        preds['ae_reconstruction'] = prep.gene_ae.decode(gl).numpy()
+        for k in ('compound_mean', 'ridge_dose'):  # the same through the autoencoder: does the latent merely denoise?
+            preds[f'{k}_ae'] = prep.gene_ae(torch.from_numpy(preds[k].astype(np.float32))).numpy()
+    out = {'extractor': None, 'n_pairs': len(tp)}
+    for name, prof in preds.items():
+        gm = gene_metrics(prof, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
+        out[name] = _gene_summary(gm, cfg)
+    return out
+
 def _gene_summary(gm:pd.DataFrame, cfg:EvalConfig) -> dict:
     mae, lo, hi = bootstrap_ci(gm.mae.to_numpy(), gm.pert.to_numpy(), cfg.n_boot, seed=cfg.seed)
     cols = [c for c in gm.columns if c not in ('pert',)]
     return {**{f'gene_{c}': float(gm[c].mean()) for c in cols}, 'gene_mae_ci95': [lo, hi]}
+
+# %% ../nbs/10_evaluate.ipynb #b7831967
+def ridge_fit(x:np.ndarray, y:np.ndarray, alphas=(0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)) -> tuple[np.ndarray, np.ndarray, float]:
+    "(coef, intercept, alpha) of ridge regression of `y` on standardised `x`, alpha chosen by closed-form leave-one-out error."
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    mu, sd = x.mean(0), x.std(0) + 1e-8
+    xs, ym = (x - mu) / sd, y.mean(0)
+    u, s, vt = np.linalg.svd(xs, full_matrices=False)
+    uty = u.T @ (y - ym)
+    best = None
+    for a in alphas:
+        f = s ** 2 / (s ** 2 + a)
+        fitted = u @ (f[:, None] * uty)
+        h = (u ** 2 * f).sum(1) + 1.0 / len(x)             # leverage, with the intercept's
+        loo = (((y - ym - fitted) / (1 - h)[:, None]) ** 2).mean()
+        if best is None or loo < best[0]: best = (loo, a)
+    a = best[1]
+    coef = vt.T @ ((s / (s ** 2 + a))[:, None] * uty) / sd[:, None]
+    return coef, ym - mu @ coef, a
+
+def _dose_design(cidx:np.ndarray, log_dose:np.ndarray, n_cpd:int) -> np.ndarray:
+    onehot = np.eye(n_cpd)[cidx]
+    return np.concatenate([onehot, log_dose[:, None], onehot * log_dose[:, None]], 1)
+
+def profile_baselines(st, tp:pd.DataFrame, split:str='train') -> dict:
+    "Predicted profiles of the test pairs `tp` by the gene baselines above, fitted on the pairs of `split`."
+    genes = np.asarray(st.genes, dtype=np.float64)
+    go = st.gene_obs
+    ctrl_mean = {p: genes[np.flatnonzero(go.is_control.to_numpy() & (go.plate.to_numpy() == p))].mean(0)
+                 for p in set(tp.plate) | set(st.pairs.plate)}
+    tr = st.pairs[st.pairs.split.to_numpy() == split]
+    eff = genes[tr.profile.to_numpy()] - np.stack([ctrl_mean[p] for p in tr.plate])   # (n_train, G)
+    base = np.stack([ctrl_mean[p] for p in tp.plate])
+    mean_eff = eff.mean(0)
+    tc, tl = tr.compound_idx.to_numpy(), np.log10(tr.dose.to_numpy())
+    qc, ql = tp.compound_idx.to_numpy(), np.log10(tp.dose.to_numpy())
+    by_cpd = pd.DataFrame(eff).groupby(tc).mean()
+    cpd_mean = np.stack([by_cpd.loc[c].to_numpy() if c in by_cpd.index else mean_eff for c in qc])
+    nearest = np.stack([eff[np.flatnonzero(tc == c)[np.argmin(np.abs(tl[tc == c] - l))]] if (tc == c).any() else mean_eff
+                        for c, l in zip(qc, ql)])
+    n = len(st.compounds)
+    coef, icpt, _ = ridge_fit(_dose_design(tc, tl, n), eff)
+    out = {
+        'compound_mean': base + cpd_mean,
+        'nearest_dose': base + nearest,
+        'ridge_dose': base + _dose_design(qc, ql, n) @ coef + icpt,
+    }
+    if st.descriptors is not None:
+        fx = lambda c, l: np.concatenate([st.descriptors[c], l[:, None]], 1)
+        coef, icpt, _ = ridge_fit(fx(tc, tl), eff)
+        out['ridge_fingerprint'] = base + fx(qc, ql) @ coef + icpt
+    return {'copy_control': genes[tp.ctrl_gene], 'mean_effect': base + mean_eff, **out}
 
 # %% ../nbs/10_evaluate.ipynb #59eeec5e
 def by_seen(seen:np.ndarray, cfg:EvalConfig, real_f=None, fake_f=None, gm:pd.DataFrame|None=None) -> dict:
@@ -154,11 +234,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     z0 = {}
     if 'image' in mods: z0['image'] = torch.from_numpy(img_lat[tp.ctrl_image])
     if 'gene' in mods: z0['gene'] = torch.from_numpy(gene_lat[tp.ctrl_gene])
-    y = (
-        torch.from_numpy(st.descriptors[tp.compound_idx])
-        if run.sit.cond == 'features'
-        else torch.from_numpy(tp.compound_idx.to_numpy())
-    )
+    y = condition(prep, tp, run.sit)
     t0 = time.time()
     gen = generate(
         model,
@@ -183,7 +259,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
         'cfg_scale': cfg.cfg_scale,
         'sampling_seconds': round(sample_s, 1),
     }
-    per_pair = tp[['pair', 'compound_id', 'moa', 'plate', 'ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene']].copy()
+    per_pair = tp[['pair', 'compound_id', 'dose', 'moa', 'plate', 'ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene']].copy()
     seen = tp.compound_id.isin(st.split_compounds('train')).to_numpy()
     per_pair['seen'] = seen
     model_m, real_f, fake_f, gm = {}, None, None, None
@@ -210,12 +286,34 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
         model_m.update(_gene_summary(gm, cfg))
         per_pair = pd.concat([per_pair, gm.drop(columns='pert')], axis=1)
         _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], per_pair, st)
+        if cfg.n_draws > 1:  # the mean of several draws, each from another control: a point prediction without sampling noise
+            mean = mean_of_draws(model, prep, tp, y, cfg, prof, mods, device, progress)
+            gmm = gene_metrics(mean, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
+            res['model_mean'] = {'n_draws': cfg.n_draws, **_gene_summary(gmm, cfg)}
+            if not seen.all(): res.update({f'{k}_mean': v for k, v in by_seen(seen, cfg, gm=gmm).items()})
     res['model'] = model_m
     if not seen.all(): res.update(by_seen(seen, cfg, real_f, fake_f, gm))
     res.update({k: base[k] for k in base if k not in ('extractor', 'n_pairs')})
     with atomic_path(out/'per_pair.parquet') as tmp: per_pair.to_parquet(tmp)
     with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(res, indent=2))
     return res
+
+@torch.no_grad()
+def mean_of_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalConfig, first:np.ndarray, mods,
+                  device, progress:bool=False) -> np.ndarray:
+    "The mean decoded profile of `cfg.n_draws` draws per test pair: `first`, then one per later epoch's controls."
+    sd = SplitDraws(prep.store, cfg.split, cfg.seed)
+    img_lat, gene_lat = np.asarray(prep.cache.images), np.asarray(prep.cache.genes)
+    total = np.asarray(first, dtype=np.float64).copy()
+    for k in tqdm(range(1, cfg.n_draws), desc='more draws per pair', disable=not progress):
+        d = sd.take(k, np.arange(len(tp)))
+        if not (d['pair'] == tp.pair.to_numpy()).all(): raise RuntimeError("the draws of another epoch hold other pairs")
+        z0 = {'gene': torch.from_numpy(gene_lat[d['ctrl_gene']])}
+        if 'image' in mods: z0['image'] = torch.from_numpy(img_lat[d['ctrl_image']])
+        g = generate(model, z0, y, scale=cfg.cfg_scale, n_steps=cfg.n_steps, solver=cfg.solver,
+                     batch_size=cfg.batch_size, device=device)
+        total += prep.gene_ae.decode(g['gene'].float()).numpy()
+    return total / cfg.n_draws
 
 def _write_h5ad(path, pred, real, ctrl, obs, st):
     import anndata as ad

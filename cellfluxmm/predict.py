@@ -14,6 +14,7 @@ from .core import CHANNELS, atomic_path, get_device
 from .data import images_to_float, images_to_uint16
 from .autoencoders import decode_latents, encode_images
 from .sampler import generate
+from .sit import with_dose
 from .prepare import Prepared, load_ema_model
 
 # %% auto #0
@@ -53,10 +54,15 @@ class Predictor:
                                  f"{self.prep.store.path}, e.g. {self.compounds.compound_id.iloc[:3].tolist()}")
         return np.asarray(idx, dtype=np.int64)
 
-    def condition(self, idx:np.ndarray) -> torch.Tensor:
-        "The model's condition for compound rows: class indices, or the compounds' descriptors."
-        if self.run.sit.cond == 'class': return torch.as_tensor(idx, dtype=torch.long)
-        return torch.from_numpy(np.asarray(self.prep.store.descriptors[idx], dtype=np.float32))
+    def condition(self, idx:np.ndarray, dose=None) -> torch.Tensor:
+        "The model's condition for compound rows: class indices or the compounds' descriptors, with the dose (µM) where the model reads it."
+        if self.run.sit.dose and dose is None:
+            raise ValueError(f"this run ({self.run.variant}) conditions on dose: pass the dose in µM (any dose, seen or not)")
+        if not self.run.sit.dose and dose is not None:
+            raise ValueError(f"this run ({self.run.variant}) does not condition on dose; leave dose=None")
+        y = (torch.as_tensor(idx, dtype=torch.long) if self.run.sit.cond == 'class'
+             else torch.from_numpy(np.asarray(self.prep.store.descriptors[idx], dtype=np.float32)))
+        return y if dose is None else with_dose(y, np.broadcast_to(np.asarray(dose, dtype=np.float64), (len(idx),)))
 
 # %% ../nbs/14_predict.ipynb #4a76a9ef
 def _is_rows(v) -> bool:
@@ -160,7 +166,8 @@ class Prediction:
         return None if self.profiles is None else self.profiles.mean(1)
 
 @torch.no_grad()
-def generate_latents(p:Predictor, z0:dict, idx:np.ndarray, n:int=1, progress:bool=False) -> dict:
+def generate_latents(p:Predictor, z0:dict, idx:np.ndarray, n:int=1, progress:bool=False,
+                     dose=None) -> dict:  # µM, one or one per compound row (dose-aware models)
     "Latents (P, n, ...) of `n` draws for each compound row in `idx`; draw j starts from control j mod k of each modality."
     missing = [m for m in p.modalities if m not in z0]
     if missing:
@@ -170,7 +177,7 @@ def generate_latents(p:Predictor, z0:dict, idx:np.ndarray, n:int=1, progress:boo
     start = {
         m: z0[m][np.tile(np.arange(n) % len(z0[m]), len(idx))] for m in p.modalities
     }  # sample p*n + j: control j mod k
-    y = p.condition(np.repeat(idx, n))
+    y = p.condition(np.repeat(idx, n), None if dose is None else np.repeat(np.broadcast_to(dose, (len(idx),)), n))
     out = generate(p.model, start, y, scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size,
                    device=p.device, progress=progress)
     return {m: v.reshape(len(idx), n, *v.shape[1:]) for m, v in out.items()}
@@ -193,15 +200,15 @@ def decode(p:Predictor, lat:dict) -> tuple[np.ndarray|None, np.ndarray|None]:
 def predict(run:str|Path|Predictor,        # a run folder, or a Predictor made from one
             controls:dict,                 # {'image': ..., 'gene': ...}: store rows, arrays or files (see above)
             perturbation,                  # a compound id (or index), or a list of them
-            dose:float|None=None,          # this model does not condition on dose: must stay None
+            dose=None,                     # µM, one or one per perturbation: for a dose-aware run (else None)
             n:int=1,                       # draws per perturbation
             data_dir:str|Path|None=None, device:str='cpu', progress:bool=False) -> Prediction:
     "Generate the perturbed state of `controls` under each `perturbation`: `n` draws each, images and/or profiles."
     p = run if isinstance(run, Predictor) else Predictor(run, data_dir, device)
-    if dose is not None: raise ValueError(f"this run ({p.run.variant}) does not condition on dose; leave dose=None")
     idx = p.compound_index(perturbation)
+    p.condition(idx[:1], None if dose is None else np.ravel(dose)[:1])   # a dose where the model needs one, none where not
     z0 = latents(p, {m: controls.get(m) for m in p.modalities}, controls=True)
-    lat = generate_latents(p, z0, idx, n, progress)
+    lat = generate_latents(p, z0, idx, n, progress, dose)
     imgs, prof = decode(p, lat)
     return Prediction(p.compounds.compound_id.to_numpy()[idx].tolist(), lat, imgs, prof, p.prep.store.gene_symbols)
 

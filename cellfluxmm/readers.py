@@ -12,15 +12,20 @@ import numpy as np
 import pandas as pd
 import tifffile
 from tqdm.auto import tqdm
+import re
 from .core import CHANNELS, N_TEST, rng_for
-from .data import CONTROL_ID, DataReport, PackedStore, SplitConfig, StoreWriter
+import typing
+from .core import Config
+from .data import CONTROL_ID, IMAGE_OBS_COLUMNS, DataReport, PackedStore, SplitConfig, StoreWriter
 from .synthetic import landmark_genes
 
 # %% auto #0
-__all__ = ['MISSING', 'CURATED_META', 'GeneTable', 'read_gctx', 'read_gct', 'write_gctx', 'write_gct', 'read_l1000_table',
-           'landmark_subset', 'core_id', 'gene_rows', 'channel_columns', 'read_load_data', 'site_files', 'read_site',
-           'pick_sites', 'random_crop', 'plate_ranges', 'normalize', 'read_l1000', 'build_store',
-           'write_example_screen']
+__all__ = ['MISSING', 'CURATED_META', 'PLATEMAP_COLUMNS', 'WAVELENGTH_CHANNELS', 'SITE_FILE', 'SAMPLE_ID_COLUMNS', 'GeneTable',
+           'read_gctx', 'read_gct', 'write_gctx', 'write_gct', 'read_l1000_table', 'landmark_subset', 'core_id',
+           'gene_rows', 'read_platemap', 'channel_columns', 'read_load_data', 'site_files', 'read_site',
+           'folder_load_data', 'pick_sites', 'random_crop', 'plate_ranges', 'normalize', 'read_sample_info',
+           'join_sample_info', 'read_l1000', 'FingerprintConfig', 'morgan_fingerprints', 'compound_descriptors',
+           'compound_table', 'build_store', 'write_example_screen', 'write_example_l1000', 'build_l1000_store']
 
 # %% ../nbs/03_readers.ipynb #8372b608
 @dataclass
@@ -151,11 +156,17 @@ def write_gct(t:GeneTable, path:str|Path) -> Path:
 # %% ../nbs/03_readers.ipynb #07b8dad2
 CURATED_META = ('pert_id', 'pert_dose', 'det_plate')
 
+def _unprefixed(columns) -> dict:
+    "Renames `Metadata_x` -> `x` (the newer curated files' names) where `x` is not a column already."
+    cols = set(map(str, columns))
+    return {c: str(c)[9:] for c in columns if str(c).startswith('Metadata_') and str(c)[9:] not in cols}
+
 def read_l1000_table(path:str|Path, # replicate_level_l1k.csv(.gz) or .parquet
                     ) -> GeneTable:
     "Read the curated CDRP L1000 table: feature columns end in `_at`."
     path = _need(path)
     df = pd.read_parquet(path) if path.suffix == '.parquet' else pd.read_csv(path, low_memory=False)
+    df = df.rename(columns=_unprefixed(df.columns))
     feats = [c for c in df.columns if str(c).endswith('_at')]
     if not feats: raise ValueError(f"{path}: no feature columns ending in '_at'")
     missing = [c for c in CURATED_META if c not in df.columns]
@@ -169,6 +180,7 @@ def read_l1000_table(path:str|Path, # replicate_level_l1k.csv(.gz) or .parquet
 def landmark_subset(t:GeneTable, min_genes:int=978) -> GeneTable:
     "Keep the landmark genes of `t` (by `pr_is_lmark` or the shipped probe list); fewer than `min_genes` is an error."
     lm = landmark_genes()
+    t = _entrez_rows(t, lm)
     keep = t.genes.pr_is_lmark.astype(float) == 1 if 'pr_is_lmark' in t.genes else t.genes.index.isin(lm.probe_id)
     keep = np.asarray(keep, dtype=bool)
     if keep.sum() < min_genes:
@@ -176,6 +188,20 @@ def landmark_subset(t:GeneTable, min_genes:int=978) -> GeneTable:
         raise ValueError(f"{t.source}: {keep.sum()} landmark genes, need {min_genes}; missing e.g. {missing[:5]} "
                          f"({len(missing)} of the 978 landmarks are absent)")
     return GeneTable(t.data[:, keep], t.samples, t.genes[keep], t.source)
+
+# %% ../nbs/03_readers.ipynb #d6eb4677
+def _entrez_rows(t:GeneTable, lm:pd.DataFrame) -> GeneTable:
+    "Rows named by Entrez gene id (GEO's LINCS GCTX) renamed to the landmark probes of the shipped list; others unchanged."
+    ids = pd.Index(t.genes.index.astype(str))
+    if 'pr_is_lmark' in t.genes or ids.isin(lm.probe_id).any(): return t
+    by = lm.assign(gene_id=lm.gene_id.astype(str)).set_index('gene_id')
+    keep = ids.isin(by.index)
+    if not keep.any(): return t
+    genes = pd.DataFrame(
+        {'pr_gene_symbol': by.symbol.loc[ids[keep]].to_numpy(), 'pr_gene_id': ids[keep].to_numpy()},
+        index=pd.Index(by.probe_id.loc[ids[keep]].to_numpy(), name='id'),
+    )
+    return GeneTable(t.data[:, np.asarray(keep)], t.samples, genes, t.source)
 
 # %% ../nbs/03_readers.ipynb #49cf4f32
 def core_id(x) -> str|None:
@@ -190,12 +216,21 @@ def _is_control(ids:pd.Series, types:pd.Series|None=None) -> np.ndarray:
     return ctl
 
 # %% ../nbs/03_readers.ipynb #7b0a4180
-def gene_rows(t:GeneTable, report:DataReport) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+def gene_rows(t:GeneTable, report:DataReport,
+              one_plate:bool=False,  # accept a file without `det_plate` as one plate (else that is an error)
+             ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     "(gene_obs, profiles, gene_vars) for a store from an L1000 table; NaN profiles are dropped and counted."
     s = t.samples
+    for c in ('pert_id', 'pert_dose'):
+        if c not in s: raise ValueError(
+            f"{t.source}: the samples have no {c!r} column, so compounds and doses are unknown. GEO's LINCS GCTX "
+            f"keeps sample metadata in a separate inst_info file: pass it as the sample table (--sample-info FILE)")
+    if 'det_plate' not in s and not one_plate: raise ValueError(
+        f"{t.source}: the samples have no 'det_plate' column, and controls are paired within a plate. Join a sample "
+        f"table that has it (--sample-info FILE), or pass --one-plate (one_plate=True) if every sample is from one plate")
     cid = s.pert_id.map(core_id)
     ctl = _is_control(cid, s.get('pert_type', s.get('CPD_TYPE')))
-    plate = s.det_plate.astype(str) if 'det_plate' in s else pd.Series(t.source, index=s.index)
+    plate = s.det_plate.astype(str) if 'det_plate' in s else pd.Series(Path(t.source).stem, index=s.index)
     bad = ~np.isfinite(t.data).all(1)
     report.drop('L1000 profile with NaN values', s.index[bad])
     obs = pd.DataFrame(
@@ -212,23 +247,41 @@ def gene_rows(t:GeneTable, report:DataReport) -> tuple[pd.DataFrame, np.ndarray,
     return obs, t.data[~bad], pd.DataFrame({'symbol': sym.astype(str).to_numpy(), 'probe_id': t.genes.index.to_numpy()})
 
 # %% ../nbs/03_readers.ipynb #0830894c
+PLATEMAP_COLUMNS = ('Metadata_Plate', 'Metadata_Well', 'Metadata_broad_sample', 'Metadata_mmoles_per_liter')
+
+def read_platemap(path:str|Path) -> pd.DataFrame:
+    "Compound and dose per (plate, well) from a platemap CSV or a Cell Painting profile CSV (its `Metadata_*` columns)."
+    path = _need(path)
+    head = pd.read_csv(path, nrows=0).columns
+    missing = [c for c in PLATEMAP_COLUMNS if c not in head]
+    if missing: raise ValueError(f"{path}: missing column(s) {missing} (a platemap needs {list(PLATEMAP_COLUMNS)})")
+    pm = pd.read_csv(path, usecols=list(PLATEMAP_COLUMNS), dtype={'Metadata_Plate': str, 'Metadata_Well': str})
+    pm['Metadata_Well'] = pm.Metadata_Well.str.upper()
+    pm = pm.drop_duplicates()
+    clash = pm.duplicated(['Metadata_Plate', 'Metadata_Well'], keep=False)
+    if clash.any():
+        w = pm[clash].iloc[0]
+        raise ValueError(f"{path}: plate {w.Metadata_Plate} well {w.Metadata_Well} has two different compounds or doses")
+    return pm.reset_index(drop=True)
+
 def channel_columns(ch:str) -> tuple[str, str]: return f'FileName_Orig{ch}', f'PathName_Orig{ch}'
 
 def read_load_data(
-    path: str | Path,  # CellProfiler load_data CSV
+    path: str | Path | pd.DataFrame,  # CellProfiler load_data CSV (or such a table, e.g. from `folder_load_data`)
     platemap: str | Path | None = None,  # CSV with Metadata_Plate, _Well, _broad_sample, _mmoles_per_liter (optional)
 ) -> pd.DataFrame:
     "Read and check a load_data CSV (one row per site), joined with the compound metadata."
-    path = _need(path)
-    ld = pd.read_csv(path, dtype={'Metadata_Plate': str, 'Metadata_Well': str})
+    if isinstance(path, pd.DataFrame): ld, path = path.astype({'Metadata_Plate': str, 'Metadata_Well': str}), 'the image folder'
+    else:
+        path = _need(path)
+        ld = pd.read_csv(path, dtype={'Metadata_Plate': str, 'Metadata_Well': str})
     need = ['Metadata_Plate', 'Metadata_Well', 'Metadata_Site'] + [c for ch in CHANNELS for c in channel_columns(ch)]
     missing = [c for c in need if c not in ld.columns]
     if missing: raise ValueError(f"{path}: missing column(s) {missing}")
     if ld.empty: raise ValueError(f"{path}: no rows")
     ld['Metadata_Well'] = ld.Metadata_Well.str.upper()
     if platemap is not None:
-        pm = pd.read_csv(_need(platemap), dtype={'Metadata_Plate': str, 'Metadata_Well': str})
-        pm['Metadata_Well'] = pm.Metadata_Well.str.upper()
+        pm = read_platemap(platemap)
         ld = ld.drop(columns=[c for c in ('Metadata_broad_sample', 'Metadata_mmoles_per_liter') if c in ld]).merge(
             pm, on=['Metadata_Plate', 'Metadata_Well'], how='left')
     for c in ('Metadata_broad_sample', 'Metadata_mmoles_per_liter'):
@@ -258,6 +311,36 @@ def read_site(files:list[Path]) -> np.ndarray:
         chans.append(a)
     return np.stack(chans)
 
+# %% ../nbs/03_readers.ipynb #4fcdd00a
+WAVELENGTH_CHANNELS = {1: 'DNA', 2: 'ER', 3: 'RNA', 4: 'AGP', 5: 'Mito'}  # ImageXpress w1..w5 of CDRP / BBBC022
+SITE_FILE = re.compile(r'^(?P<plate>[^_]+)_(?P<well>[A-Pa-p]\d{2})_s(?P<site>\d+)_w(?P<w>[1-5])[^/]*\.tiff?$')
+
+def folder_load_data(folder:str|Path,  # a folder (searched recursively) of `<plate>_<well>_s<site>_w<n><id>.tif` files
+                     report:DataReport|None=None) -> pd.DataFrame:
+    "A load_data table (one row per site, absolute paths) from microscope-named TIFFs; incomplete sites are dropped and counted."
+    folder, report = _need(folder), report if report is not None else DataReport()
+    rows = []
+    for f in sorted(folder.rglob('*.tif*')):
+        m = SITE_FILE.match(f.name)
+        if m: rows.append({**m.groupdict(), 'path': str(f.parent.resolve()), 'name': f.name})
+    if not rows: raise ValueError(f"{folder}: no TIFF named <plate>_<well>_s<site>_w<1-5><id>.tif")
+    df = pd.DataFrame(rows).assign(channel=lambda x: x.w.astype(int).map(WAVELENGTH_CHANNELS), well=lambda x: x.well.str.upper())
+    key = ['plate', 'well', 'site']
+    dup = df.duplicated(key + ['channel'], keep=False)
+    if dup.any():
+        r = df[dup].iloc[0]
+        raise ValueError(f"{folder}: plate {r.plate} well {r.well} site {r.site} has two {r.channel} files ({r['name']} and another)")
+    wide = df.pivot(index=key, columns='channel', values=['name', 'path'])
+    whole = wide['name'].reindex(columns=list(CHANNELS)).notna().all(1)
+    report.drop('site without all five channel files', ['/'.join(map(str, i)) for i in wide.index[~whole]])
+    wide = wide[whole.to_numpy()]
+    out = pd.DataFrame({'Metadata_Plate': wide.index.get_level_values(0), 'Metadata_Well': wide.index.get_level_values(1),
+                        'Metadata_Site': wide.index.get_level_values(2).astype(int)})
+    for ch in CHANNELS:
+        fn, pn = channel_columns(ch)
+        out[fn], out[pn] = wide['name'][ch].to_numpy(), wide['path'][ch].to_numpy()
+    return out
+
 # %% ../nbs/03_readers.ipynb #e1884eaf
 def pick_sites(ld:pd.DataFrame, seed:int=0) -> pd.DataFrame:
     "One random site per (plate, well), as the paper."
@@ -283,16 +366,78 @@ def normalize(img:np.ndarray, ranges:np.ndarray, top:int=60000) -> np.ndarray:
     return (np.clip((img.astype(np.float32) - lo) / np.maximum(hi - lo, 1), 0, 65535 / top) * top).astype(np.uint16)
 
 # %% ../nbs/03_readers.ipynb #39f2a0b8
-def read_l1000(path:str|Path) -> GeneTable:
-    "Read an L1000 file by its suffix: .gctx, .gct, .csv(.gz) or .parquet."
+SAMPLE_ID_COLUMNS = ('inst_id', 'sample_id', 'distil_id', 'id')
+
+def read_sample_info(path:str|Path) -> pd.DataFrame:
+    "A per-sample metadata table (GEO's inst_info: tab-separated, `inst_id` first), indexed by sample id."
+    path = _need(path)
+    sep = ',' if str(path).lower().endswith(('.csv', '.csv.gz')) else '\t'
+    df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    key = next((c for c in SAMPLE_ID_COLUMNS if c in df.columns), None)
+    if key is None: raise ValueError(f"{path}: no sample id column; expected one of {SAMPLE_ID_COLUMNS}")
+    if df[key].duplicated().any(): raise ValueError(f"{path}: duplicated sample id(s) {df[key][df[key].duplicated()].tolist()[:5]}")
+    return _clean_meta(df.set_index(key).rename_axis('id'))
+
+def join_sample_info(t:GeneTable, info:pd.DataFrame, what:str='the sample table') -> GeneTable:
+    "`t` with the sample table's columns joined on sample id (the table's values win); every sample must be in it."
+    missing = t.samples.index.difference(info.index)
+    if len(missing): raise ValueError(f"{len(missing)} of {len(t.samples)} samples of {t.source} are not in {what}, "
+                                      f"e.g. {list(missing[:3])}")
+    samples = t.samples.drop(columns=[c for c in info.columns if c in t.samples]).join(info)
+    return GeneTable(t.data, samples, t.genes, t.source)
+
+def read_l1000(path:str|Path,
+               sample_info:str|Path|None=None, # per-sample metadata table (GEO's inst_info) joined on sample id
+              ) -> GeneTable:
+    "Read an L1000 file by its suffix: .gctx, .gct, .csv(.gz) or .parquet; optionally join a sample table."
     name = str(path).lower()
-    if name.endswith('.gctx'): return read_gctx(path)
-    if name.endswith('.gct'): return read_gct(path)
-    if name.endswith(('.csv', '.csv.gz', '.parquet')): return read_l1000_table(path)
-    raise ValueError(f"{path}: unknown L1000 format; use .gctx, .gct, .csv, .csv.gz or .parquet")
+    if name.endswith('.gctx'): t = read_gctx(path)
+    elif name.endswith('.gct'): t = read_gct(path)
+    elif name.endswith(('.csv', '.csv.gz', '.parquet')): t = read_l1000_table(path)
+    else: raise ValueError(f"{path}: unknown L1000 format; use .gctx, .gct, .csv, .csv.gz or .parquet")
+    return join_sample_info(t, read_sample_info(sample_info), str(sample_info)) if sample_info else t
+
+# %% ../nbs/03_readers.ipynb #fafdb78f
+@dataclass
+class FingerprintConfig(Config):
+    "Morgan fingerprints of the compounds' SMILES (RDKit)."
+    radius: int = 2      # 2 = ECFP4-like
+    n_bits: int = 1024   # folded length
+
+def morgan_fingerprints(smiles:typing.Sequence, cfg:FingerprintConfig|None=None) -> tuple[np.ndarray, list[int]]:
+    "(n, n_bits) float32 0/1 fingerprints, and the positions whose SMILES is missing or does not parse (rows of zeros)."
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem import rdFingerprintGenerator
+    cfg = cfg or FingerprintConfig()
+    RDLogger.DisableLog('rdApp.*')  # a bad SMILES is reported once below, not as RDKit's console lines
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=cfg.radius, fpSize=cfg.n_bits)
+    out, bad = np.zeros((len(smiles), cfg.n_bits), np.float32), []
+    for i, s in enumerate(smiles):
+        mol = Chem.MolFromSmiles(str(s)) if isinstance(s, str) and s.strip() else None
+        if mol is None: bad.append(i); continue
+        out[i] = gen.GetFingerprintAsNumPy(mol)
+    return out, bad
+
+def compound_descriptors(compounds:pd.DataFrame, cfg:FingerprintConfig, report:DataReport) -> np.ndarray|None:
+    "Fingerprints of a perturbation table's SMILES (None when no compound has one); the rest are counted in `report`."
+    if compounds.smiles.isna().all(): return None
+    fp, bad = morgan_fingerprints(compounds.smiles.tolist(), cfg)
+    report.drop('compound without a valid SMILES (class table only, no fingerprint)', compounds.compound_id.iloc[bad])
+    report.keep('compounds with fingerprints', len(compounds) - len(bad))
+    return fp
+
+def compound_table(t:GeneTable, gene_obs:pd.DataFrame, ids:typing.Sequence[str]) -> pd.DataFrame:
+    "The perturbation table of compounds `ids`: name and SMILES from the L1000 file's sample metadata where present."
+    s = t.samples.loc[gene_obs.sample_id]
+    first = lambda col: dict(zip(gene_obs.compound_id, s[col].to_numpy())) if col in s else {}
+    names = first('CPD_NAME') or first('pert_iname')
+    smiles = first('CPD_SMILES') or first('canonical_smiles')
+    clean = lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) or str(v) in ('', 'nan', '-666') else str(v)
+    return pd.DataFrame({'compound_id': list(ids), 'name': [str(names.get(c, c)) for c in ids],
+                         'smiles': [clean(smiles.get(c)) for c in ids], 'moa': None})
 
 # %% ../nbs/03_readers.ipynb #fddc1ef7
-def build_store(load_data:str|Path,        # CellProfiler load_data CSV
+def build_store(load_data:str|Path,        # CellProfiler load_data CSV, or a folder of microscope-named TIFFs
                 l1000:str|Path,            # GCTX, GCT or curated CSV/parquet
                 out:str|Path,              # the store folder to write
                 platemap:str|Path|None=None,
@@ -302,10 +447,13 @@ def build_store(load_data:str|Path,        # CellProfiler load_data CSV
                 split:SplitConfig|None=None,
                 seed:int=0, overwrite:bool=False, progress:bool=True,
                 norm_sample:int=32,        # crops per plate used to estimate its intensity range
+                sample_info:str|Path|None=None, # per-sample L1000 metadata (GEO's inst_info), joined on sample id
+                one_plate:bool=False,      # accept an L1000 file without det_plate as one plate
+                fingerprint:FingerprintConfig|None=None, # Morgan fingerprints of the compounds' SMILES
                ) -> PackedStore:
-    "Build a packed store from a Cell Painting load_data CSV and an L1000 file."
+    "Build a packed store from Cell Painting images (load_data CSV or a TIFF folder) and an L1000 file."
     report, rng = DataReport(), rng_for(seed, 7)
-    ld = read_load_data(load_data, platemap)
+    ld = read_load_data(folder_load_data(load_data, report) if Path(load_data).is_dir() else load_data, platemap)
     ids = ld.Metadata_Plate + '/' + ld.Metadata_Well + '/s' + ld.Metadata_Site.astype(str)
     present = np.array([all(f.exists() for f in site_files(r, image_root)) for _, r in ld.iterrows()])
     report.drop('missing channel file', ids[~present])  # such a site is skipped; its well keeps its other sites
@@ -323,19 +471,13 @@ def build_store(load_data:str|Path,        # CellProfiler load_data CSV
             'is_control': ctl,
         }
     )
-    gt = landmark_subset(read_l1000(l1000), min_genes)
-    gene_obs, profiles, gene_vars = gene_rows(gt, report)
+    gt = landmark_subset(read_l1000(l1000, sample_info), min_genes)
+    gene_obs, profiles, gene_vars = gene_rows(gt, report, one_plate)
     both = sorted(set(img_obs.compound_id[~img_obs.is_control]) & set(gene_obs.compound_id[~gene_obs.is_control]))
     if not both:
         raise ValueError(f"no compound is in both {load_data} and {l1000} (matched by Broad core id); nothing to pair")
-    s = gt.samples
-    name = s.get('CPD_NAME', s.get('pert_iname'))
-    names = dict(
-        zip(gene_obs.compound_id, name.to_numpy()[gene_obs.index] if name is not None else gene_obs.compound_id)
-    )
-    smiles = dict(zip(gene_obs.compound_id, s.CPD_SMILES.to_numpy() if 'CPD_SMILES' in s else [None] * len(s)))
-    compounds = pd.DataFrame({'compound_id': both, 'name': [str(names.get(c, c)) for c in both],
-                              'smiles': [smiles.get(c) for c in both], 'moa': None})
+    compounds = compound_table(gt, gene_obs, both)
+    descriptors = compound_descriptors(compounds, fingerprint or FingerprintConfig(), report)
     split = split or SplitConfig(n_test=min(N_TEST, len(both) // 4), n_val=min(500, len(both) // 10))
     ranges = {}
     for p in img_obs.plate.unique():  # first pass: each plate's intensity range from a sample of its crops
@@ -355,8 +497,11 @@ def build_store(load_data:str|Path,        # CellProfiler load_data CSV
             gene_vars,
             compounds,
             split,
+            descriptors=descriptors,
             report=report,
-            meta={'load_data': str(load_data), 'l1000': str(l1000), 'platemap': str(platemap) if platemap else None},
+            meta={'load_data': str(load_data), 'l1000': str(l1000), 'platemap': str(platemap) if platemap else None,
+                  'sample_info': str(sample_info) if sample_info else None,
+                  'fingerprint': (fingerprint or FingerprintConfig()).to_dict() if descriptors is not None else None},
         )
     return PackedStore(out)
 
@@ -414,3 +559,46 @@ def write_example_screen(d:str|Path, n_compounds:int=6, size:int=40, seed:int=0)
     write_gctx(GeneTable(rng.normal(size=(n_s, len(lm))).astype(np.float32), samples, genes), d/'l1000.gctx')
     os.remove(d/'images'/'24277'/rows[2][f'FileName_OrigMito'])  # one missing channel file
     return {'load_data': d/'load_data.csv', 'platemap': d/'platemap.csv', 'l1000': d/'l1000.gctx', 'image_root': d}
+
+# %% ../nbs/03_readers.ipynb #a4796648
+def write_example_l1000(path:str|Path, n_compounds:int=6, doses:typing.Sequence[float]=(0.1, 1.0, 10.0),
+                        n_controls:int=4, seed:int=0) -> Path:
+    "Write a small GCTX of one plate: `n_controls` DMSO and `n_compounds` compounds at `doses` (random profiles)."
+    lm, rng, path = landmark_genes(), rng_for(seed), Path(path)
+    ids = ['DMSO'] * n_controls + [f'BRD-K{i:08d}-001-01-1' for i in range(n_compounds) for _ in doses]
+    s = pd.DataFrame({'pert_id': ids, 'pert_type': ['ctl_vehicle'] * n_controls + ['trt_cp'] * (len(ids) - n_controls),
+                      'pert_dose': [MISSING] * n_controls + list(doses) * n_compounds, 'det_plate': 'EX001_A375_24H_X1'},
+                     index=pd.Index([f'EX001:{i:03d}' for i in range(len(ids))], name='id'))
+    g = pd.DataFrame({'pr_gene_symbol': lm.symbol.to_numpy(), 'pr_is_lmark': 1}, index=pd.Index(lm.probe_id, name='id'))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_gctx(GeneTable(rng.normal(size=(len(ids), len(lm))).astype(np.float32), s, g), path)
+
+# %% ../nbs/03_readers.ipynb #cd9b9422
+def build_l1000_store(l1000:str|Path,             # GCTX, GCT or curated CSV/parquet
+                      out:str|Path,               # the store folder to write
+                      sample_info:str|Path|None=None, # per-sample metadata (GEO's inst_info), joined on sample id
+                      one_plate:bool=False,       # accept a file without det_plate as one plate
+                      min_genes:int=977,
+                      split:SplitConfig|None=None, # default: one held-out dose of half the multi-dose compounds
+                      fingerprint:FingerprintConfig|None=None,
+                      overwrite:bool=False) -> PackedStore:
+    "Build a packed store of L1000 profiles alone (no images)."
+    report = DataReport()
+    gt = landmark_subset(read_l1000(l1000, sample_info), min_genes)
+    gene_obs, profiles, gene_vars = gene_rows(gt, report, one_plate)
+    treated = gene_obs[~gene_obs.is_control]
+    if treated.empty: raise ValueError(f"{l1000}: no treated profile (every sample is a control)")
+    if not gene_obs.is_control.any(): raise ValueError(f"{l1000}: no control (DMSO / ctl_vehicle) profile to start from")
+    ids = sorted(treated.compound_id.unique())
+    compounds = compound_table(gt, gene_obs, ids)
+    descriptors = compound_descriptors(compounds, fingerprint or FingerprintConfig(), report)
+    if split is None:
+        multi = int((treated.groupby('compound_id').dose.nunique() > 1).sum())
+        split = (SplitConfig(kind='doses', n_test=max(1, multi // 2), n_val=0) if multi >= 2
+                 else SplitConfig(kind='compounds', n_test=max(1, len(ids) // 4), n_val=0))
+    with StoreWriter(out, 0, (0, 0), source='readers', overwrite=overwrite) as w:
+        w.finish(pd.DataFrame(columns=list(IMAGE_OBS_COLUMNS)), profiles, gene_obs, gene_vars, compounds, split,
+                 descriptors=descriptors, report=report,
+                 meta={'l1000': str(l1000), 'sample_info': str(sample_info) if sample_info else None,
+                       'fingerprint': (fingerprint or FingerprintConfig()).to_dict() if descriptors is not None else None})
+    return PackedStore(out)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -13,8 +14,8 @@ from .core import COND_DROP_PROB, MODALITIES, Config
 
 # %% auto #0
 __all__ = ['COND_KINDS', 'SIT_PRESETS', 'TOKENIZERS', 'SiTConfig', 'sit_config', 'TimestepEmbedder', 'LabelEmbedder',
-           'FeatureEmbedder', 'modulate', 'Attention', 'SiTBlock', 'sincos_2d', 'unpatchify', 'PatchTokens',
-           'GeneTokens', 'JointSiT', 'count_params']
+           'FeatureEmbedder', 'DoseEmbedder', 'with_dose', 'modulate', 'Attention', 'SiTBlock', 'sincos_2d',
+           'unpatchify', 'PatchTokens', 'GeneTokens', 'JointSiT', 'count_params']
 
 # %% ../nbs/05_sit.ipynb #787df013
 COND_KINDS = ('class', 'features')
@@ -34,6 +35,7 @@ class SiTConfig(Config):
     n_perturbations: int = 1000   # size of the class table (cond='class')
     cond: str = 'class'           # 'class': a table of perturbations; 'features': an MLP of per-compound features
     feature_dim: int = 0          # length of the feature vector (cond='features')
+    dose: bool = False            # also embed the log10 dose (µM), carried as the condition's last column
     cond_drop: float = COND_DROP_PROB  # per-sample probability of the null condition in training
     modalities: tuple[str, ...] = MODALITIES  # ('image', 'gene'), ('image',) = w/o GE, ('gene',) = w/o CP
 
@@ -111,6 +113,26 @@ class FeatureEmbedder(nn.Module):
         if y.ndim != 2 or y.shape[1] != self.feature_dim:
             raise ValueError(f"features must be (B, {self.feature_dim}), got {tuple(y.shape)}")
         return torch.where(drop[:, None], self.null.to(y.dtype)[None], self.mlp(y.float()))
+
+# %% ../nbs/05_sit.ipynb #09951438
+class DoseEmbedder(nn.Module):
+    "log10 dose (B,) -> (B, hidden): sinusoids at frequencies 2^-3 .. 2^3 per decade, then an MLP."
+    def __init__(self, hidden:int, freq_dim:int=64):
+        super().__init__()
+        self.register_buffer('freqs', 2 * math.pi * 2.0 ** torch.linspace(-3, 3, freq_dim // 2), persistent=False)
+        self.mlp = nn.Sequential(nn.Linear(freq_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
+    def forward(self, log_dose:torch.Tensor, drop:torch.Tensor) -> torch.Tensor:
+        if not torch.isfinite(log_dose).all(): raise ValueError("a dose is missing or not positive (log10 dose is not finite)")
+        args = log_dose.float()[:, None] * self.freqs[None]
+        return self.mlp(torch.cat([torch.cos(args), torch.sin(args)], -1)) * (~drop)[:, None]
+
+def with_dose(y:torch.Tensor|np.ndarray, # (B,) perturbation indices or (B, F) features
+              dose:torch.Tensor|np.ndarray, # (B,) doses in µM (> 0)
+             ) -> torch.Tensor:             # (B, 2) or (B, F + 1) float: the condition of a `dose=True` model
+    "The condition of a dose-aware model: `y` with the log10 dose as its last column."
+    y, dose = torch.as_tensor(np.asarray(y)), torch.as_tensor(np.asarray(dose, dtype=np.float64))
+    if (dose <= 0).any() or dose.isnan().any(): raise ValueError("doses must be positive (µM); a control has no dose")
+    return torch.cat([y.float().reshape(len(y), -1), torch.log10(dose).float()[:, None]], 1)
 
 # %% ../nbs/05_sit.ipynb #2cb19780
 def modulate(x:torch.Tensor, shift:torch.Tensor, scale:torch.Tensor) -> torch.Tensor:
@@ -209,6 +231,7 @@ class JointSiT(nn.Module):
         self.y_embed = (
             LabelEmbedder(cfg.n_perturbations, D) if cfg.cond == 'class' else FeatureEmbedder(cfg.feature_dim, D)
         )
+        self.dose_embed = DoseEmbedder(D) if cfg.dose else None
         self.blocks = nn.ModuleList(SiTBlock(D, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth))
         self.final_norm = nn.LayerNorm(D, elementwise_affine=False, eps=1e-6)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(D, 2 * D))
@@ -249,7 +272,13 @@ class JointSiT(nn.Module):
         tokens = [self.embed[m](x[m]) for m in mods]                                      # each (B, T_m, D)
         if self.modality is not None: tokens = [tok + self.modality[i] for i, tok in enumerate(tokens)]
         h = torch.cat(tokens, 1)  # (B, T, D), image tokens first
-        c = self.t_embed(t) + self.y_embed(y, drop.to(t.device).bool())                  # (B, D)
+        drop = drop.to(t.device).bool()
+        if self.dose_embed is not None:  # the condition's last column is the log10 dose
+            if y.ndim != 2: raise ValueError(f"a dose-aware model takes with_dose(y, dose), (B, k + 1); got {tuple(y.shape)}")
+            y, log_dose = y[:, :-1], y[:, -1]
+            y = y[:, 0].round().long() if self.cfg.cond == 'class' else y
+        c = self.t_embed(t) + self.y_embed(y, drop)                                     # (B, D)
+        if self.dose_embed is not None: c = c + self.dose_embed(log_dose, drop)
         for blk in self.blocks: h = blk(h, c)
         shift, scale = self.final_ada(c).chunk(2, dim=-1)                                 # 2 x (B, D)
         h = modulate(self.final_norm(h), shift, scale)

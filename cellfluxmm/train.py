@@ -81,8 +81,9 @@ def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, prog
         f"batch_size {tc.batch_size} must be divisible by grad_accum x processes = {tc.grad_accum} x {world}")
     local = micro // world
     seed_everything(tc.seed)
-    data = LatentPairs(prep.cache, prep.store, 'train', tc.seed, run.sit.cond, run.exclude_compounds)
-    val = LatentPairs(prep.cache, prep.store, 'val', tc.seed, run.sit.cond) if prep.store.has_split('val') else None
+    data = LatentPairs(prep.cache, prep.store, 'train', tc.seed, run.sit.cond, run.exclude_compounds, run.sit.dose)
+    val = (LatentPairs(prep.cache, prep.store, 'val', tc.seed, run.sit.cond, dose=run.sit.dose)
+           if prep.store.has_split('val') else None)
     model = JointSiT(run.sit)
     ema = EMAModel(model.parameters(), decay=tc.ema_decay)
     opt = torch.optim.AdamW(

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from cellfluxmm.core import Config, ConfigError, get_device
-from cellfluxmm.data import PackedStore, PairDataset, SplitConfig, StoreWriter
+from cellfluxmm.data import IMAGE_OBS_COLUMNS, PackedStore, PairDataset, SplitConfig, StoreWriter
 from cellfluxmm.autoencoders import GeneAEConfig, GeneAutoencoder, ImageAutoencoder, encode_images, train_gene_autoencoder
 from cellfluxmm.sit import JointSiT, sit_config
 from cellfluxmm.synthetic import simulate, SimConfig
@@ -37,7 +37,15 @@ def test_nan_in_images():
     with pytest.raises(ValueError, match='NaN'): encode_images(ae, x)
 
 def test_empty_dataset(tmp_path, store):
-    with pytest.raises(ValueError, match='at least one image'): StoreWriter(tmp_path/'e', 0, (8, 8), 'test')
+    with pytest.raises(ValueError, match='n_images must be >= 0'): StoreWriter(tmp_path/'e', -1, (8, 8), 'test')
+    # no images is a store of L1000 profiles alone; with no treated profile to pair either, it is empty and refused
+    gene_obs = pd.DataFrame({'plate': ['P'], 'well': ['A01'], 'compound_id': ['DMSO'], 'dose': [0.0], 'is_control': [True]})
+    with pytest.raises(ValueError, match='no usable pairs'):
+        with StoreWriter(tmp_path/'e', 0, (0, 0), 'test') as w:
+            w.finish(pd.DataFrame(columns=list(IMAGE_OBS_COLUMNS)), np.zeros((1, 2)), gene_obs,
+                     pd.DataFrame({'symbol': ['A', 'B'], 'probe_id': ['a', 'b']}),
+                     pd.DataFrame({'compound_id': ['c1'], 'name': [''], 'smiles': [None], 'moa': [None]}), SplitConfig(n_test=1, n_val=0))
+    assert not (tmp_path/'e').exists()
     with pytest.raises(ValueError, match="split 'holdout' has no pairs"): PairDataset(store, 'holdout')
 
 def test_unknown_perturbation_at_sampling():

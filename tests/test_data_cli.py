@@ -56,3 +56,34 @@ def test_prepare_refuses_a_folder_of_another_preset_and_train_never_prepares(tmp
     assert sorted((str(f), f.stat().st_mtime_ns) for f in (tmp_path/'d').rglob('*')) == before and not (tmp_path/'run').exists()
     r = cli('train', '--preset', 'smoke', '--data', tmp_path/'empty', '--quiet')
     assert r.returncode == 2 and 'is not prepared: run `cellfluxmm prepare --preset smoke' in r.stderr and not (tmp_path/'empty').exists()
+
+def test_l1000_only_store_from_the_cli(l1000_dir, tmp_path):
+    "`data build --l1000` alone makes a store of profiles: one held-out dose of half the compounds, no image array."
+    r = cli('data', 'build', '--l1000', l1000_dir/'lincs_a375_l1000.gctx', '--out', tmp_path/'a375', '--min-genes', 978, '--quiet')
+    assert r.returncode == 0, r.stderr
+    st = PackedStore(tmp_path/'a375'/'store')
+    assert not st.has_images and len(st.pairs) == 351 and st.manifest['split']['kind'] == 'doses'
+    test = st.pairs[st.pairs.split == 'test']
+    assert test.compound_id.is_unique and set(test.compound_id) <= set(st.pairs.compound_id[st.pairs.split == 'train'])
+    r = cli('train', '--preset', 'l1000', '--variant', 'full', '--data', tmp_path/'a375')
+    assert r.returncode == 2 and 'is not prepared' in r.stderr
+
+def test_real_benchmark_notebook(l1000_dir, root, tmp_path):
+    "The real-data benchmark as papermill runs it, at tiny sizes: both splits scored, the table, the csv and the plot written."
+    import pandas as pd
+    pm = Path(sys.executable).parent/'papermill'
+    r = subprocess.run([str(pm), '--log-level', 'WARNING', root/'nbs'/'paper'/'real_l1000.ipynb', tmp_path/'out.ipynb',
+                        '-p', 'l1000_file', str(l1000_dir/'lincs_a375_l1000.gctx'), '-p', 'work_dir', str(tmp_path/'work'),
+                        '-p', 'out_dir', str(tmp_path/'fig'), '-p', 'seeds', '1', '-p', 'train_steps', '20',
+                        '-p', 'gene_ae_steps', '50', '-p', 'n_draws', '2', '-p', 'progress', 'False'],
+                       capture_output=True, text=True, cwd=root)
+    assert r.returncode == 0, r.stderr[-3000:]
+    df = pd.read_csv(tmp_path/'fig'/'real_l1000.csv')
+    assert set(df.split) == {'doses', 'compounds'}
+    assert {'model_mean', 'compound_mean', 'nearest_dose', 'ridge_dose', 'mean_effect'} <= set(df.method)
+    assert 'Held-out doses' in (tmp_path/'fig'/'real_l1000.md').read_text() and (tmp_path/'fig'/'real_l1000.png').stat().st_size > 10_000
+    r = subprocess.run([str(pm), '--log-level', 'WARNING', root/'nbs'/'paper'/'real_l1000.ipynb', tmp_path/'skip.ipynb',
+                        '-p', 'l1000_file', str(tmp_path/'absent.gctx'), '-p', 'out_dir', str(tmp_path/'fig2')],
+                       capture_output=True, text=True, cwd=root)
+    assert r.returncode == 0 and not (tmp_path/'fig2').exists()
+    assert 'skipped' in (tmp_path/'skip.ipynb').read_text()

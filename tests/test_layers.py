@@ -4,7 +4,7 @@ from pathlib import Path
 import cellfluxmm
 
 LAYERS = [('core',), ('data', 'synthetic', 'readers'), ('autoencoders', 'sit'), ('flow', 'sampler'), ('metrics',),
-          ('prepare',), ('train', 'evaluate', 'figures', 'predict'), ('inverse',), ('cli', 'bench')]
+          ('prepare',), ('train', 'evaluate', 'figures', 'predict'), ('inverse', 'l1000'), ('cli', 'bench')]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 
 def imports(path:Path) -> set[str]:
