@@ -36,7 +36,7 @@ def cmd_data_build(a):
     if a.load_data and a.images: raise SystemExit('pass either --load-data or --images, not both')
     n_val = a.n_val if a.n_val is not None else (500 if images else 0)
     split = (SplitConfig(kind=a.split or ('pairs' if images else 'doses'), n_test=a.n_test, n_val=n_val, seed=a.seed)
-             if a.n_test is not None else None)
+             if a.n_test is not None else a.split)  # a kind alone: the builder's default sizes
     d = data_folder(a.data, log=print)
     fp = FingerprintConfig(radius=a.fp_radius, n_bits=a.fp_bits)
     common = dict(sample_info=a.sample_info, one_plate=a.one_plate, min_genes=a.min_genes, split=split,

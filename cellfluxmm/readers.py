@@ -189,7 +189,7 @@ def landmark_subset(t:GeneTable, min_genes:int=978) -> GeneTable:
                          f"({len(missing)} of the 978 landmarks are absent)")
     return GeneTable(t.data[:, keep], t.samples, t.genes[keep], t.source)
 
-# %% ../nbs/03_readers.ipynb #d6eb4677
+# %% ../nbs/03_readers.ipynb #bf32eaba
 def _entrez_rows(t:GeneTable, lm:pd.DataFrame) -> GeneTable:
     "Rows named by Entrez gene id (GEO's LINCS GCTX) renamed to the landmark probes of the shipped list; others unchanged."
     ids = pd.Index(t.genes.index.astype(str))
@@ -311,7 +311,7 @@ def read_site(files:list[Path]) -> np.ndarray:
         chans.append(a)
     return np.stack(chans)
 
-# %% ../nbs/03_readers.ipynb #4fcdd00a
+# %% ../nbs/03_readers.ipynb #fe060ea3
 WAVELENGTH_CHANNELS = {1: 'DNA', 2: 'ER', 3: 'RNA', 4: 'AGP', 5: 'Mito'}  # ImageXpress w1..w5 of CDRP / BBBC022
 SITE_FILE = re.compile(r'^(?P<plate>[^_]+)_(?P<well>[A-Pa-p]\d{2})_s(?P<site>\d+)_w(?P<w>[1-5])[^/]*\.tiff?$')
 
@@ -397,7 +397,7 @@ def read_l1000(path:str|Path,
     else: raise ValueError(f"{path}: unknown L1000 format; use .gctx, .gct, .csv, .csv.gz or .parquet")
     return join_sample_info(t, read_sample_info(sample_info), str(sample_info)) if sample_info else t
 
-# %% ../nbs/03_readers.ipynb #fafdb78f
+# %% ../nbs/03_readers.ipynb #22b4932b
 @dataclass
 class FingerprintConfig(Config):
     "Morgan fingerprints of the compounds' SMILES (RDKit)."
@@ -444,7 +444,7 @@ def build_store(load_data:str|Path,        # CellProfiler load_data CSV, or a fo
                 image_root:str|Path|None=None, # resolves relative PathName_* columns
                 image_size:int=256,        # crop size (the paper: 256)
                 min_genes:int=977,         # fewest landmark genes accepted (the curated table has 977)
-                split:SplitConfig|None=None,
+                split:SplitConfig|str|None=None, # a split, or a split kind with default sizes ('pairs' when None)
                 seed:int=0, overwrite:bool=False, progress:bool=True,
                 norm_sample:int=32,        # crops per plate used to estimate its intensity range
                 sample_info:str|Path|None=None, # per-sample L1000 metadata (GEO's inst_info), joined on sample id
@@ -478,7 +478,8 @@ def build_store(load_data:str|Path,        # CellProfiler load_data CSV, or a fo
         raise ValueError(f"no compound is in both {load_data} and {l1000} (matched by Broad core id); nothing to pair")
     compounds = compound_table(gt, gene_obs, both)
     descriptors = compound_descriptors(compounds, fingerprint or FingerprintConfig(), report)
-    split = split or SplitConfig(n_test=min(N_TEST, len(both) // 4), n_val=min(500, len(both) // 10))
+    if not isinstance(split, SplitConfig):
+        split = SplitConfig(kind=split or 'pairs', n_test=min(N_TEST, len(both) // 4), n_val=min(500, len(both) // 10))
     ranges = {}
     for p in img_obs.plate.unique():  # first pass: each plate's intensity range from a sample of its crops
         rows = np.flatnonzero(img_obs.plate.to_numpy() == p)
@@ -560,7 +561,7 @@ def write_example_screen(d:str|Path, n_compounds:int=6, size:int=40, seed:int=0)
     os.remove(d/'images'/'24277'/rows[2][f'FileName_OrigMito'])  # one missing channel file
     return {'load_data': d/'load_data.csv', 'platemap': d/'platemap.csv', 'l1000': d/'l1000.gctx', 'image_root': d}
 
-# %% ../nbs/03_readers.ipynb #a4796648
+# %% ../nbs/03_readers.ipynb #ae833653
 def write_example_l1000(path:str|Path, n_compounds:int=6, doses:typing.Sequence[float]=(0.1, 1.0, 10.0),
                         n_controls:int=4, seed:int=0) -> Path:
     "Write a small GCTX of one plate: `n_controls` DMSO and `n_compounds` compounds at `doses` (random profiles)."
@@ -573,13 +574,13 @@ def write_example_l1000(path:str|Path, n_compounds:int=6, doses:typing.Sequence[
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_gctx(GeneTable(rng.normal(size=(len(ids), len(lm))).astype(np.float32), s, g), path)
 
-# %% ../nbs/03_readers.ipynb #cd9b9422
+# %% ../nbs/03_readers.ipynb #ae6b7650
 def build_l1000_store(l1000:str|Path,             # GCTX, GCT or curated CSV/parquet
                       out:str|Path,               # the store folder to write
                       sample_info:str|Path|None=None, # per-sample metadata (GEO's inst_info), joined on sample id
                       one_plate:bool=False,       # accept a file without det_plate as one plate
                       min_genes:int=977,
-                      split:SplitConfig|None=None, # default: one held-out dose of half the multi-dose compounds
+                      split:SplitConfig|str|None=None, # a split, or a kind with default sizes; None: 'doses' where possible
                       fingerprint:FingerprintConfig|None=None,
                       overwrite:bool=False) -> PackedStore:
     "Build a packed store of L1000 profiles alone (no images)."
@@ -592,10 +593,11 @@ def build_l1000_store(l1000:str|Path,             # GCTX, GCT or curated CSV/par
     ids = sorted(treated.compound_id.unique())
     compounds = compound_table(gt, gene_obs, ids)
     descriptors = compound_descriptors(compounds, fingerprint or FingerprintConfig(), report)
-    if split is None:
+    if not isinstance(split, SplitConfig):  # doses: one of half the multi-dose compounds; compounds, pairs: a quarter
         multi = int((treated.groupby('compound_id').dose.nunique() > 1).sum())
-        split = (SplitConfig(kind='doses', n_test=max(1, multi // 2), n_val=0) if multi >= 2
-                 else SplitConfig(kind='compounds', n_test=max(1, len(ids) // 4), n_val=0))
+        kind = split or ('doses' if multi >= 2 else 'compounds')
+        n = max(1, multi // 2) if kind == 'doses' else max(1, len(ids) // 4)
+        split = SplitConfig(kind=kind, n_test=n, n_val=0)
     with StoreWriter(out, 0, (0, 0), source='readers', overwrite=overwrite) as w:
         w.finish(pd.DataFrame(columns=list(IMAGE_OBS_COLUMNS)), profiles, gene_obs, gene_vars, compounds, split,
                  descriptors=descriptors, report=report,
