@@ -66,8 +66,13 @@ export: $(STAMP)
 clean-nbs: $(STAMP)
 	$(BIN)/nbdev_clean
 
+# JupyterLab from the project's environment; works for root too (containers, rented GPU nodes)
+LAB_PORT ?= 8888
 lab: $(STAMP)
-	$(BIN)/python -m pip install -q -e ".[lab]" && $(BIN)/jupyter lab nbs/
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[lab]"
+	@echo "JupyterLab on port $(LAB_PORT). On a remote node, forward the port from your machine first"
+	@echo "  (ssh -L $(LAB_PORT):localhost:$(LAB_PORT) USER@NODE), then open the http://127.0.0.1:$(LAB_PORT)/lab?token=... URL printed below."
+	$(BIN)/jupyter lab nbs/ --no-browser --ip=127.0.0.1 --port=$(LAB_PORT) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # The gene model on the real L1000 plate (needs the GCTX: CELLFLUXMM_L1000_DIR, default ../shared/data/l1000)
 real: $(STAMP)

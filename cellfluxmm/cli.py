@@ -15,9 +15,9 @@ from .flow import VARIANTS
 from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, simulated_store
 
 # %% auto #0
-__all__ = ['VARIANT_ORDER', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare', 'cmd_evaluate', 'cmd_train',
-           'Step', 'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_steps', 'cmd_reproduce', 'cmd_predict',
-           'cmd_infer', 'cmd_screen', 'cmd_bench', 'parser', 'main']
+__all__ = ['VARIANT_ORDER', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare',
+           'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_steps',
+           'cmd_reproduce', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'cmd_bench', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -324,18 +324,39 @@ def cmd_bench(a):
     return 0
 
 # %% ../nbs/12_cli.ipynb #2563b6b8
+class _Help(argparse.HelpFormatter):
+    "Help that shows each option's default where it has a real one and the help text does not say it already."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if action.default not in (None, False, argparse.SUPPRESS) and 'default' not in h and action.option_strings:
+            h += ' (default: %(default)s)'
+        return h
+
+def _formatted(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
+    "Give `p` and all its subcommands' parsers the `_Help` formatter."
+    p.formatter_class = _Help
+    for a in p._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for sp in a.choices.values(): _formatted(sp)
+    return p
+
+PRESET_HELP = ("smoke: seconds, the plumbing only; demo: the simulated screen on a CPU; l1000: real L1000 profiles "
+               "alone, the gene-only model on a CPU; paper: the paper's model, real data, a GPU node")
+
 def parser() -> argparse.ArgumentParser:
     "The argument parser of the `cellfluxmm` command."
     p = argparse.ArgumentParser(prog='cellfluxmm', description='Multimodal perturbation modelling with rectified flow.')
+    p.add_argument('--version', action='version', version=f'cellfluxmm {cellfluxmm.__version__}')
     sub = p.add_subparsers(dest='cmd', required=True)
+    QUIET = 'no progress bars'
     DATA = 'the data folder: it holds the store as store/ and what `prepare` makes of it'
     d = sub.add_parser('data', help='simulate or build a packed store').add_subparsers(dest='data_cmd', required=True)
     s = d.add_parser('simulate', help='simulate a Cell Painting + L1000 screen into DATA/store')
-    s.add_argument('--preset', default='smoke', choices=list(SIM_PRESETS))
+    s.add_argument('--preset', default='smoke', choices=list(SIM_PRESETS), help='simulation size')
     s.add_argument('--data', '--out', dest='data', help=DATA + ' (default data/PRESET)')
-    s.add_argument('--seed', type=int)
+    s.add_argument('--seed', type=int, help="simulation seed (default: the preset's)")
     s.add_argument('--force', action='store_true', help='replace a store that another simulation or a build made')
-    s.add_argument('--quiet', action='store_true')
+    s.add_argument('--quiet', action='store_true', help=QUIET)
     s.set_defaults(fn=cmd_data_simulate)
     b = d.add_parser('build', help='build DATA/store from real data: an L1000 file, with Cell Painting images or alone')
     b.add_argument('--l1000', required=True, help='L1000 profiles: GCTX, GCT, or the curated CSV / parquet')
@@ -349,50 +370,54 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument('--one-plate', action='store_true', help='accept an L1000 file without det_plate as one plate')
     b.add_argument('--fp-radius', type=int, default=2, help='Morgan fingerprint radius for compounds with SMILES (default 2)')
     b.add_argument('--fp-bits', type=int, default=1024, help='Morgan fingerprint length (default 1024)')
-    b.add_argument('--min-genes', type=int, default=977)
+    b.add_argument('--min-genes', type=int, default=977, help='fewest landmark genes accepted (the curated CDRP table has 977)')
     b.add_argument('--split', choices=list(SPLIT_KINDS), help="default 'pairs' with images, 'doses' for L1000 alone")
     b.add_argument('--n-test', type=int, help='test pairs or compounds (default: a quarter of the compounds; for doses, half)')
     b.add_argument('--n-val', type=int, help='validation pairs or compounds (default 500 with images, 0 without)')
-    b.add_argument('--seed', type=int, default=0)
+    b.add_argument('--seed', type=int, default=0, help='seed of the site choice, the crops and the split')
     b.add_argument('--force', action='store_true', help='replace an existing store')
-    b.add_argument('--quiet', action='store_true')
+    b.add_argument('--quiet', action='store_true', help=QUIET)
     b.set_defaults(fn=cmd_data_build)
     r = d.add_parser('report', help="print a store's summary and data report")
     r.add_argument('data', help='a data folder, or a store folder'); r.set_defaults(fn=cmd_data_report)
     pp = sub.add_parser('prepare', help='prepare a data folder: store, autoencoders, latent cache')
-    pp.add_argument('--preset', default='demo', choices=list(PRESETS))
+    pp.add_argument('--preset', default='demo', choices=list(PRESETS), help=PRESET_HELP)
     pp.add_argument('--data', help=DATA + ' (default data/PRESET)')
     pp.add_argument(
         '--force', action='store_true', help='replace what the folder holds if another preset or other settings made it'
     )
-    pp.add_argument('--quiet', action='store_true')
+    pp.add_argument('--quiet', action='store_true', help=QUIET)
     pp.set_defaults(fn=cmd_prepare)
     tp = sub.add_parser(
         'train', help='train one variant on a prepared data folder (works under accelerate launch / torchrun)'
     )
-    tp.add_argument('--preset', default='demo', choices=list(PRESETS))
-    tp.add_argument('--variant', default='full', choices=list(VARIANT_ORDER))
-    tp.add_argument('--beta', type=float)
+    tp.add_argument('--preset', default='demo', choices=list(PRESETS), help=PRESET_HELP)
+    tp.add_argument('--variant', default='full', choices=list(VARIANT_ORDER), help="Table 1's row: full model or an ablation")
+    tp.add_argument('--beta', type=float, help="weight of the gene loss (default: the variant's)")
     tp.add_argument('--data', help=DATA + ', prepared for PRESET (default data/PRESET)')
-    tp.add_argument('--out'); tp.add_argument('--steps', type=int)
-    tp.add_argument('--seed', type=int)
-    tp.add_argument('--device', default='auto')
-    tp.add_argument('--quiet', action='store_true')
+    tp.add_argument('--out', help='the run folder: checkpoints, log, run.json (default results/PRESET/VARIANT)')
+    tp.add_argument('--steps', type=int, help="optimiser steps (default: the preset's)")
+    tp.add_argument('--seed', type=int, help="training seed (default: the preset's)")
+    tp.add_argument('--device', default='auto', help='auto (CUDA when present), cpu or cuda')
+    tp.add_argument('--quiet', action='store_true', help=QUIET)
     tp.set_defaults(fn=cmd_train)
     ep = sub.add_parser('evaluate', help="score a trained run's test split against the baselines; writes metrics.json")
-    ep.add_argument('--preset', default='demo', choices=list(PRESETS))
+    ep.add_argument('--preset', default='demo', choices=list(PRESETS), help=PRESET_HELP)
     ep.add_argument('--variant', default='full', choices=list(VARIANT_ORDER), help='used for the default run folder')
     ep.add_argument('--data', help=DATA + ', prepared for PRESET (default data/PRESET)')
     ep.add_argument('--run', help='the run folder (default results/PRESET/VARIANT)')
     ep.add_argument('--out', help='where the outputs go (default RUN/eval)')
     ep.add_argument('--draws', type=int, help="draws per test pair (default: the preset's); > 1 also scores their mean")
     ep.add_argument('--steps', type=int, help="Euler steps (default: the preset's)")
-    ep.add_argument('--device')
-    ep.add_argument('--quiet', action='store_true')
+    ep.add_argument('--device', help="auto, cpu or cuda (default: the preset's, auto)")
+    ep.add_argument('--quiet', action='store_true', help=QUIET)
     ep.set_defaults(fn=cmd_evaluate)
     bp = sub.add_parser('bench', help='measure the speed and memory of the hot paths; prints JSON')
-    bp.add_argument('--preset', default='demo'); bp.add_argument('--data'); bp.add_argument('--out')
-    bp.add_argument('--eval-pairs', type=int, default=1000); bp.add_argument('--no-paper-sizes', action='store_true')
+    bp.add_argument('--preset', default='demo', help=PRESET_HELP)
+    bp.add_argument('--data', help=DATA + ' (default data/PRESET)')
+    bp.add_argument('--out', help='also write the JSON to this file')
+    bp.add_argument('--eval-pairs', type=int, default=1000, help='test pairs the evaluation timing samples')
+    bp.add_argument('--no-paper-sizes', action='store_true', help='skip the paper-sized SiT step (slow on a CPU)')
     bp.set_defaults(fn=cmd_bench)
     def run_args(x, roles):
         x.add_argument('--run', required=True, help='a trained run folder (e.g. results/demo/full)')
@@ -407,7 +432,7 @@ def parser() -> argparse.ArgumentParser:
             )
             x.add_argument(f'--{role}-image-rows', nargs='+', help=f'{role} images as rows of the store')
             x.add_argument(f'--{role}-profile-rows', nargs='+', help=f'{role} profiles as rows of the store')
-        x.add_argument('--device', default='cpu'); x.add_argument('--quiet', action='store_true')
+        x.add_argument('--device', default='cpu', help='cpu or cuda'); x.add_argument('--quiet', action='store_true', help=QUIET)
 
     pr_ = sub.add_parser(
         'predict', help='generate the perturbed state of control cells under compounds (images + profiles)'
@@ -433,9 +458,7 @@ def parser() -> argparse.ArgumentParser:
         x.add_argument('--out', required=True, help='the ranking, as CSV')
         x.set_defaults(fn=fn)
     rp = sub.add_parser('reproduce', help="reproduce the paper's Table 1 and Figure 2")
-    rp.add_argument(
-        '--preset', default='demo', choices=list(PRESETS), help="'smoke', 'demo' (CPU) or 'paper' (GPU node, real data)"
-    )
+    rp.add_argument('--preset', default='demo', choices=[k for k in PRESETS if k != 'l1000'], help=PRESET_HELP)
     rp.add_argument(
         '--data',
         help='data folder (default data/PRESET); for --preset paper it must hold the store built from real data',
@@ -443,9 +466,9 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument('--results', help='runs and executed notebooks (default results/PRESET)')
     rp.add_argument('--figures', help='where Table 1 and Figure 2 go (default figures/ for demo, else RESULTS/figures)')
     rp.add_argument('--variants', help='comma-separated subset of ' + ','.join(VARIANT_ORDER))
-    rp.add_argument('--device', default='auto')
+    rp.add_argument('--device', default='auto', help='auto (CUDA when present), cpu or cuda')
     rp.set_defaults(fn=cmd_reproduce)
-    return p
+    return _formatted(p)
 
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `cellfluxmm` command."

@@ -285,7 +285,12 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
         gm = gene_metrics(prof, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
         model_m.update(_gene_summary(gm, cfg))
         per_pair = pd.concat([per_pair, gm.drop(columns='pert')], axis=1)
-        _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], per_pair, st)
+        uns = {'units': "the store's expression units (for LINCS level 4: robust z-scores against the plate population)",
+               'X': 'predicted profile (one draw)', 'layers': {'real': 'the real treated profile', 'control': 'the drawn control profile'},
+               'run': str(Path(run_dir).resolve()), 'preset': run.preset, 'variant': run.variant, 'n_steps': cfg.n_steps,
+               'cfg_scale': cfg.cfg_scale, 'solver': cfg.solver, 'split': cfg.split, 'dose_units': 'µM'}
+        obs = per_pair.assign(well=st.gene_obs.well.to_numpy()[tp.pert_gene])
+        _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], obs, st, uns)
         if cfg.n_draws > 1:  # the mean of several draws, each from another control: a point prediction without sampling noise
             mean = mean_of_draws(model, prep, tp, y, cfg, prof, mods, device, progress)
             gmm = gene_metrics(mean, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
@@ -315,16 +320,16 @@ def mean_of_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:Eva
         total += prep.gene_ae.decode(g['gene'].float()).numpy()
     return total / cfg.n_draws
 
-def _write_h5ad(path, pred, real, ctrl, obs, st):
+def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None):
     import anndata as ad
 
     plain = lambda df: df.astype(
         {c: object for c in df.columns if isinstance(df[c].dtype, pd.StringDtype) or df[c].dtype == object}
     )
     var = plain(st.gene_vars).set_index('symbol')  # plain strings: readable by every anndata version
-    obs = plain(obs.astype({c: str for c in ('compound_id', 'moa', 'plate')})).set_index(
+    obs = plain(obs.astype({c: str for c in ('compound_id', 'moa', 'plate', 'well') if c in obs})).set_index(
         pd.Index(obs.pair.astype(str), name='pair_id')
     )
-    a = ad.AnnData(X=pred.astype(np.float32), obs=obs,
-                   var=var, layers={'real': real.astype(np.float32), 'control': ctrl.astype(np.float32)})
+    a = ad.AnnData(X=pred.astype(np.float32), obs=obs, var=var, uns=uns or {},
+                   layers={'real': real.astype(np.float32), 'control': ctrl.astype(np.float32)})
     with atomic_path(path) as tmp: a.write_h5ad(tmp)
