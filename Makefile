@@ -77,4 +77,4 @@ lab: $(STAMP)
 # The gene model on the real L1000 plate (needs the GCTX: CELLFLUXMM_L1000_DIR, default ../shared/data/l1000)
 real: $(STAMP)
 	@mkdir -p results/real_l1000
-	$(BIN)/papermill --log-level WARNING nbs/paper/real_l1000.ipynb results/real_l1000/real_l1000.ipynb -p out_dir figures
+	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/real_l1000.ipynb', 'results/real_l1000/real_l1000.ipynb', {'out_dir': 'figures'}, progress_bar=True)"

@@ -15,9 +15,9 @@ from .flow import VARIANTS
 from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, simulated_store
 
 # %% auto #0
-__all__ = ['VARIANT_ORDER', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare',
-           'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_steps',
-           'cmd_reproduce', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'cmd_bench', 'parser', 'main']
+__all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare',
+           'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_notebook',
+           'run_steps', 'cmd_reproduce', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'cmd_bench', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -179,6 +179,15 @@ class StepFailed(RuntimeError):
 
 def _fmt(s:float) -> str: return f'{int(s // 60)}m{s % 60:04.1f}s' if s >= 60 else f'{s:.1f}s'
 
+KERNEL_ARGS = ('--IPKernelApp.log_level=ERROR',)  # the kernel's own warnings (e.g. about its TCP transport) are noise here
+
+def run_notebook(src:str|Path, dst:str|Path, parameters:dict|None=None, progress_bar:bool=False):
+    "Run a papermill notebook in the current folder with the python3 kernel, quiet but for errors; keep the executed copy at `dst`."
+    import papermill as pm
+    return pm.execute_notebook(str(src), str(dst), parameters=parameters or {}, progress_bar=progress_bar,
+                               cwd=str(Path.cwd()), kernel_name='python3', log_output=False,
+                               extra_arguments=list(KERNEL_ARGS))
+
 def run_steps(steps:list[Step], results:Path, log=print) -> dict:
     "Run the steps not yet done (stamps under results/.stamps); one line per step with its time."
     import papermill as pm
@@ -193,15 +202,7 @@ def run_steps(steps:list[Step], results:Path, log=print) -> dict:
         out_nb = results/f"{st.name.replace(' ', '_')}.ipynb" if st.notebook else None
         try:
             if st.notebook:
-                pm.execute_notebook(
-                    str(paper_notebooks() / st.notebook),
-                    str(out_nb),
-                    parameters=st.params,
-                    progress_bar=False,
-                    cwd=str(Path.cwd()),
-                    kernel_name='python3',
-                    log_output=False,
-                )
+                run_notebook(paper_notebooks()/st.notebook, out_nb, st.params)
             else: st.fn()
         except pm.PapermillExecutionError as e:
             raise StepFailed(

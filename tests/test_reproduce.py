@@ -26,6 +26,7 @@ def test_smoke_reproduction_then_up_to_date(smoke):
             'real vs real (floor)'} <= set(t1.index)
     assert (tmp_path/'results'/'train_full.ipynb').exists() and (tmp_path/'results'/'evaluate_no_cp.ipynb').exists()
     assert r.stdout.count(' done in ') == 15
+    assert 'without encryption' not in r.stdout + r.stderr    # the kernels' transport warnings stay out of the console
     inv = pd.read_csv(tmp_path/'figures'/'inverse.csv')
     assert {'seen', 'unseen'} <= set(inv.compounds) and inv[inv.method == 'model'].top5.notna().all()
     assert (tmp_path/'figures'/'inverse.png').exists()
