@@ -12,6 +12,7 @@ from .core import artifact_key, get_device, stored_key, tune_runtime
 from .data import SPLIT_KINDS, PackedStore, SplitConfig
 from .synthetic import SIM_PRESETS, sim_config
 from .flow import VARIANTS
+from .figures import run_folder
 from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, simulated_store
 
 # %% auto #0
@@ -116,27 +117,25 @@ def paper_notebooks() -> Path:
 
 # %% ../nbs/12_cli.ipynb #1dac7b4b
 def reproduce_steps(
-    preset: str, data_dir: Path, results: Path, figures: Path, variants=VARIANT_ORDER, device: str = 'auto'
+    preset: str, data_dir: Path, results: Path, figures: Path, variants=VARIANT_ORDER, device: str = 'auto',
+    seeds: int = 1,  # training seeds per variant (0 .. seeds-1); Table 1 shows their mean and spread
 ) -> list[Step]:
-    "The steps of a reproduction, in order. The notebooks read every setting from the preset; only the device is passed."
+    "The steps of a reproduction, in order. The notebooks read every setting from the preset; only the device and seed are passed."
+    if seeds < 1: raise ValueError(f"seeds must be at least 1, got {seeds}")
     pr = get_preset(preset)
     common = {'preset': preset, 'data_dir': str(data_dir), 'progress': True, 'device': device}
     k_prep = artifact_key('prepare', pr.preparation(), str(data_dir))
     steps = [Step('prepare data', k_prep, fn=lambda: prepare(preset, data_dir))]
     k_eval = {}
-    for v in variants:
-        run_dir = results/v
-        kt = artifact_key('train', k_prep, v, pr.sit, pr.cond, pr.train.to_dict(), device)
-        steps.append(Step(f'train {v}', kt, 'train.ipynb', {**common, 'variant': v, 'out_dir': str(run_dir)}))
-        k_eval[v] = artifact_key('evaluate', kt, pr.eval.to_dict())
-        steps.append(
-            Step(
-                f'evaluate {v}',
-                k_eval[v],
-                'evaluate.ipynb',
-                {**common, 'run_dir': str(run_dir), 'out_dir': str(run_dir / 'eval')},
-            )
-        )
+    for s in range(seeds):
+        for v in variants:
+            run_dir, tag = run_folder(results, v, s), v if s == 0 else f'{v} seed {s}'
+            kt = artifact_key('train', k_prep, v, pr.sit, pr.cond, pr.train.replace(seed=s).to_dict(), device)
+            steps.append(Step(f'train {tag}', kt, 'train.ipynb',
+                              {**common, 'variant': v, 'out_dir': str(run_dir), **({'seed': s} if s else {})}))
+            k_eval[tag] = artifact_key('evaluate', kt, pr.eval.to_dict())
+            steps.append(Step(f'evaluate {tag}', k_eval[tag], 'evaluate.ipynb',
+                              {**common, 'run_dir': str(run_dir), 'out_dir': str(run_dir / 'eval')}))
     steps.append(Step('Table 1', artifact_key('table1', k_eval), 'table1.ipynb',
                       {'results_dir': str(results), 'out_dir': str(figures), 'preset': preset}))
     if 'full' in variants:
@@ -153,9 +152,13 @@ def reproduce_steps(
                 },
             )
         )
+    if 'full' in variants and not (pr.sim and sim_config(pr.sim).split == 'compounds'):
         # the model used backwards: a full model that never saw `inverse_queries` test compounds, asked which compound
-        # explains each test observation (seen and unseen compounds)
-        ku = artifact_key('train unseen', k_prep, pr.sit, pr.cond, pr.train.to_dict(), pr.eval.inverse_queries, device)
+        # explains each test observation (seen and unseen compounds). It reads compound features (not the class
+        # table) where the store has them: it is asked about compounds it never saw. (A store whose test split holds
+        # whole compounds out has no seen test compounds to compare with.)
+        cond = 'features' if pr.sim else None
+        ku = artifact_key('train unseen', k_prep, pr.sit, cond or pr.cond, pr.train.to_dict(), pr.eval.inverse_queries, device)
         steps.append(
             Step(
                 'train unseen',
@@ -166,6 +169,7 @@ def reproduce_steps(
                     'variant': 'full',
                     'out_dir': str(results / 'full_unseen'),
                     'exclude_unseen': pr.eval.inverse_queries,
+                    'cond': cond,
                 },
             )
         )
@@ -230,7 +234,7 @@ def cmd_reproduce(a):
         raise FileNotFoundError(f"preset {a.preset!r} reads real data: build the store first with "
                                 f"`cellfluxmm data build ... --data {data_dir}` (see the README)")
     results = Path(a.results or f'results/{a.preset}')
-    figures = Path(a.figures or ('figures' if a.preset == 'demo' else results/'figures'))
+    figures = Path(a.figures or {'demo': 'figures', 'demo_unseen': 'figures/unseen'}.get(a.preset, results/'figures'))
     variants = tuple(a.variants.split(',')) if a.variants else VARIANT_ORDER
     bad = [v for v in variants if v not in VARIANT_ORDER]
     if bad: raise ValueError(f"unknown variant(s) {bad}; choose from {list(VARIANT_ORDER)}")
@@ -238,7 +242,7 @@ def cmd_reproduce(a):
     print(
         f'reproducing Table 1 and Figure 2 with the {a.preset} preset: data in {data_dir}, runs in {results}, figures in {figures}'
     )
-    try: run_steps(reproduce_steps(a.preset, data_dir, results, figures, variants, a.device), results)
+    try: run_steps(reproduce_steps(a.preset, data_dir, results, figures, variants, a.device, a.seeds), results)
     except StepFailed as e: print(f'error: {e}', file=sys.stderr); return 1
     print(f'all steps finished in {_fmt(time.time() - t0)}; figures in {figures}')
     return 0
@@ -341,7 +345,8 @@ def _formatted(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
             for sp in a.choices.values(): _formatted(sp)
     return p
 
-PRESET_HELP = ("smoke: seconds, the plumbing only; demo: the simulated screen on a CPU; l1000: real L1000 profiles "
+PRESET_HELP = ("smoke: seconds, the plumbing only; demo: the simulated screen on a CPU; demo_unseen: the same screen "
+               "with 1,000 whole compounds held out, conditioned on compound features; l1000: real L1000 profiles "
                "alone, the gene-only model on a CPU; paper: the paper's model, real data, a GPU node")
 
 def parser() -> argparse.ArgumentParser:
@@ -468,6 +473,8 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument('--figures', help='where Table 1 and Figure 2 go (default figures/ for demo, else RESULTS/figures)')
     rp.add_argument('--variants', help='comma-separated subset of ' + ','.join(VARIANT_ORDER))
     rp.add_argument('--device', default='auto', help='auto (CUDA when present), cpu or cuda')
+    rp.add_argument('--seeds', type=int, default=1,
+                    help='training seeds per variant; Table 1 shows mean and spread (seed k>0 runs go to RESULTS/VARIANT_seedk)')
     rp.set_defaults(fn=cmd_reproduce)
     return _formatted(p)
 

@@ -16,7 +16,7 @@ __all__ = ['CHANNELS', 'RGB_CHANNELS', 'MODALITIES', 'T_CONTROL', 'T_PERTURBED',
            'N_TEST', 'ARTIFACT_KEY_FILE', 'channel_index', 'interpolate', 'cfg_combine', 'cfg_scale_from_w',
            'latent_scaling', 'scale_latents', 'unscale_latents', 'seed_everything', 'rng_for', 'get_device',
            'tune_allocator', 'tune_runtime', 'atomic_path', 'artifact_key', 'stored_key', 'cached', 'ConfigError',
-           'Config']
+           'Config', 'ridge_fit']
 
 # %% ../nbs/00_core.ipynb #919640b2
 CHANNELS: tuple[str, ...] = ('DNA', 'RNA', 'ER', 'AGP', 'Mito')  # order of the channel axis everywhere
@@ -254,3 +254,22 @@ class Config:
         text = path.read_text()
         d = yaml.safe_load(text) if path.suffix in ('.yaml', '.yml') else json.loads(text)
         return cls.from_dict(d, _where=str(path))
+
+# %% ../nbs/00_core.ipynb #593ea9ea
+def ridge_fit(x:np.ndarray, y:np.ndarray, alphas=(0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)) -> tuple[np.ndarray, np.ndarray, float]:
+    "(coef, intercept, alpha) of ridge regression of `y` on standardised `x`, alpha chosen by closed-form leave-one-out error."
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    mu, sd = x.mean(0), x.std(0) + 1e-8
+    xs, ym = (x - mu) / sd, y.mean(0)
+    u, s, vt = np.linalg.svd(xs, full_matrices=False)
+    uty = u.T @ (y - ym)
+    best = None
+    for a in alphas:
+        f = s ** 2 / (s ** 2 + a)
+        fitted = u @ (f[:, None] * uty)
+        h = (u ** 2 * f).sum(1) + 1.0 / len(x)             # leverage, with the intercept's
+        loo = (((y - ym - fitted) / (1 - h)[:, None]) ** 2).mean()
+        if best is None or loo < best[0]: best = (loo, a)
+    a = best[1]
+    coef = vt.T @ ((s / (s ** 2 + a))[:, None] * uty) / sd[:, None]
+    return coef, ym - mu @ coef, a

@@ -17,11 +17,12 @@ from .core import CHANNELS, N_TEST, RGB_CHANNELS, Config, atomic_path, channel_i
 __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'CONTROL_ID', 'IMAGE_OBS_COLUMNS', 'GENE_OBS_COLUMNS', 'GENE_VAR_COLUMNS',
            'COMPOUND_COLUMNS', 'SPLIT_KINDS', 'DRAW_COLUMNS', 'IN_MEMORY_MAX_BYTES', 'conform', 'DataReport',
            'images_to_float', 'images_to_uint16', 'dose_key', 'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig',
-           'assign_splits', 'StoreWriter', 'PackedStore', 'SplitDraws', 'PairDataset', 'rgb_view']
+           'assign_splits', 'hold_out_replicates', 'StoreWriter', 'PackedStore', 'SplitDraws', 'PairDataset',
+           'replicate_reproducibility', 'rgb_view']
 
 # %% ../nbs/01_data.ipynb #38941c27
 STORE_FORMAT = 'cellfluxmm-store'
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: gene_obs.split, each split's own replicates
 CONTROL_ID = 'DMSO'
 IMAGE_OBS_COLUMNS = {'plate': str, 'well': str, 'site': int, 'compound_id': str, 'dose': float, 'is_control': bool}
 GENE_OBS_COLUMNS = {'plate': str, 'well': str, 'compound_id': str, 'dose': float, 'is_control': bool}
@@ -121,11 +122,12 @@ class PairIndex:
     def draw(self, seed:int, epoch:int=0) -> pd.DataFrame:
         "For every pair: its control image, treated profile and control profile rows for this seed and epoch."
         u = rng_for(seed, epoch).random((len(self), 3))
-        def pick(flat, span, v):  # -1 where the pool is empty (a store without images has no image pools)
+        def pick(flat, span, v):  # -1 where the pool is empty (no image pools without images; an unused pair)
             if len(flat) == 0: return np.full(len(span), -1, dtype=np.int64)
-            return flat[span[:, 0] + np.minimum((v * span[:, 1]).astype(int), span[:, 1] - 1)]
+            got = flat[(span[:, 0] + np.minimum((v * span[:, 1]).astype(int), span[:, 1] - 1)).clip(0, len(flat) - 1)]
+            return np.where(span[:, 1] > 0, got, -1)
         pert_gene = pick(self.gene_pert, self.gene_pert_span, u[:, 1])
-        ctrl_gene = pick(self.gene_ctrl, self.gene_ctrl_span[pert_gene], u[:, 2])
+        ctrl_gene = np.where(pert_gene >= 0, pick(self.gene_ctrl, self.gene_ctrl_span[pert_gene.clip(0)], u[:, 2]), -1)
         return pd.DataFrame(
             {
                 'pert_image': self.pairs.image.to_numpy(),
@@ -135,6 +137,21 @@ class PairIndex:
                 'compound_idx': self.pairs.compound_idx.to_numpy(),
             }
         )
+
+    def restrict(self, pair_split:typing.Sequence[str], # each pair's split
+                 gene_split:typing.Sequence[str],       # each profile's split (`hold_out_replicates`)
+                ) -> PairIndex:
+        "The same pairs, each drawing treated profiles only from the replicates of its own split."
+        if len(self.pairs) and (self.pairs.image.to_numpy() < 0).all(): return self  # profile stores: already one each
+        ps, gs = np.asarray(pair_split).astype(str), np.asarray(gene_split).astype(str)
+        flat, spans = [], np.zeros((len(self), 2), np.int64)
+        groups = pd.DataFrame({'start': self.gene_pert_span[:, 0], 'len': self.gene_pert_span[:, 1], 'split': ps})
+        for (start, n, s), members in groups.groupby(['start', 'len', 'split']).indices.items():
+            pool = self.gene_pert[start:start + n]
+            own = pool[gs[pool] == s]
+            spans[members] = (sum(map(len, flat)), len(own)); flat.append(own)
+        gp = np.concatenate(flat).astype(np.int64) if flat else np.zeros(0, np.int64)
+        return PairIndex(self.pairs, self.img_ctrl, self.img_ctrl_span, gp, spans, self.gene_ctrl, self.gene_ctrl_span)
 
 # %% ../nbs/01_data.ipynb #21be281c
 def make_pairs(image_obs:pd.DataFrame,   # conforms to IMAGE_OBS_COLUMNS
@@ -263,6 +280,32 @@ def assign_splits(pairs:pd.DataFrame,  # PairIndex.pairs
     for c, s in held.items(): out[first[c]] = s
     return out
 
+# %% ../nbs/01_data.ipynb #e5f67a85
+def hold_out_replicates(pi:PairIndex, split:np.ndarray, gene_obs:pd.DataFrame, seed:int=0,
+                        report:DataReport|None=None) -> tuple[np.ndarray, np.ndarray]:
+    "(each profile's split, each pair's split): every compound+dose pool's replicates divided among the splits that pair with it."
+    split = np.asarray(split, dtype=object).copy()
+    gsplit = np.where(gene_obs.is_control.to_numpy(), 'control', 'unpaired').astype(object)
+    if len(pi.pairs) and (pi.pairs.image.to_numpy() < 0).all():  # profiles alone: each pair is its own profile
+        gsplit[pi.pairs.profile.to_numpy()] = split
+        return gsplit, split
+    rng = rng_for(seed, 7)
+    span = pd.DataFrame({'start': pi.gene_pert_span[:, 0], 'len': pi.gene_pert_span[:, 1]})
+    for (start, n), members in span.groupby(['start', 'len']).indices.items():
+        pool = rng.permutation(pi.gene_pert[start:start + n])
+        need = set(split[members])
+        held = [s for s in ('test', 'val') if s in need]
+        for s, row in zip(held, pool): gsplit[row] = s
+        rest = pool[len(held):]
+        if 'train' in need: gsplit[rest] = 'train'
+        elif held: gsplit[rest] = [held[i % len(held)] for i in range(len(rest))]
+        for s in need:
+            if not (gsplit[pool] == s).any():  # no replicate left for this split's pairs of the pool
+                lost = members[split[members] == s]
+                split[lost] = 'unused'
+                if report is not None: report.drop(f'{s} pair left without an L1000 replicate of its own', lost)
+    return gsplit, split
+
 # %% ../nbs/01_data.ipynb #23625d21
 class StoreWriter:
     "Write a packed store: images into a zarr array chunk by chunk, then the tables; renamed into place at the end."
@@ -338,7 +381,8 @@ class StoreWriter:
             raise ValueError(f"descriptors has {len(descriptors)} rows for {len(compounds)} compounds")
         pi = make_pairs(image_obs, gene_obs, compounds.compound_id.tolist(), report)
         if len(pi) == 0: raise ValueError(f"no usable pairs: every treated image was dropped.\n{report}")
-        pairs = pi.pairs.assign(split=assign_splits(pi.pairs, split))
+        gene_split, pair_split = hold_out_replicates(pi, assign_splits(pi.pairs, split), gene_obs, split.seed, report)
+        pairs, gene_obs = pi.pairs.assign(split=pair_split), gene_obs.assign(split=gene_split.astype(str))
         report.keep('images', len(image_obs))
         report.keep('profiles', len(gene_obs))
         report.keep('compounds', len(compounds))
@@ -444,7 +488,7 @@ class PackedStore:
         pi = make_pairs(self.image_obs, self.gene_obs, self.compounds.compound_id.tolist(), report)
         if len(pi) != len(self.pairs) or (pi.pairs.image.to_numpy() != self.pairs.image.to_numpy()).any():
             raise ValueError(f"{self.path}: pairs.parquet no longer matches the tables; rebuild the store")
-        self._pair_index = pi
+        self._pair_index = pi = pi.restrict(self.pairs.split.to_numpy(), self.gene_obs.split.to_numpy())
         return pi
 
     def split_rows(self, split:str|None, # 'train', 'val', 'test', or None for every pair
@@ -470,13 +514,8 @@ class PackedStore:
         return np.unique(np.concatenate([p.image.to_numpy(), np.flatnonzero(ctrl)]))
 
     def split_profile_rows(self, split:str) -> np.ndarray:
-        "Profile rows a gene autoencoder of `split` sees: the split's treated profiles and every control profile."
-        go = self.gene_obs
-        ctrl = go.is_control.to_numpy()
-        if not self.has_images:  # each pair is one profile: exactly the split's own, so held-out doses stay out
-            p = self.pairs.profile.to_numpy()[self.pairs.split.to_numpy() == split]
-            return np.unique(np.concatenate([p, np.flatnonzero(ctrl)]))
-        return np.flatnonzero(go.compound_id.isin(self.split_compounds(split)).to_numpy() | ctrl)
+        "Profile rows a gene autoencoder of `split` sees: the split's own replicates (`gene_obs.split`) and every control."
+        return np.flatnonzero(self.gene_obs.split.isin([split, 'control']).to_numpy())
 
     def __repr__(self):
         m = self.manifest
@@ -581,6 +620,35 @@ class PairDataset(torch.utils.data.Dataset):
             prefetch_factor=4 if workers else None,
             generator=torch.Generator().manual_seed(seed),
         )
+
+# %% ../nbs/01_data.ipynb #3ff056cb
+def replicate_reproducibility(genes:np.ndarray,      # (n_profiles, G)
+                              gene_obs:pd.DataFrame,  # the store's gene_obs
+                              rows:np.ndarray|None=None, # treated profile rows to use (None: every treated one)
+                              q:float=0.95, n_null:int=5000, seed:int=0) -> pd.DataFrame:
+    "Per compound+dose with two or more replicates: mean Pearson correlation of the replicates' changes from their plate's control mean, and whether it beats the `q` quantile of random pairs of different compounds."
+    go = gene_obs.reset_index(drop=True)
+    g = np.asarray(genes, np.float64)
+    ctrl = go.is_control.to_numpy()
+    plate_mean = {p: g[ctrl & (go.plate.to_numpy() == p)].mean(0) for p in go.plate[ctrl].unique()}
+    rows = np.flatnonzero(~ctrl & go.plate.isin(list(plate_mean)).to_numpy()) if rows is None else np.asarray(rows)
+    delta = g[rows] - np.stack([plate_mean[p] for p in go.plate.to_numpy()[rows]])
+    delta -= delta.mean(1, keepdims=True); delta /= np.maximum(np.linalg.norm(delta, axis=1, keepdims=True), 1e-12)
+    key = (go.compound_id.astype(str) + '@' + go.dose.astype(float).round(2).astype(str)).to_numpy()[rows]
+    out = []
+    for k, idx in pd.Series(np.arange(len(rows))).groupby(key).indices.items():
+        if len(idx) < 2: continue
+        c = delta[idx] @ delta[idx].T
+        out.append((k.rsplit('@', 1)[0], float(k.rsplit('@', 1)[1]), len(idx), float(c[np.triu_indices(len(idx), 1)].mean())))
+    res = pd.DataFrame(out, columns=['compound_id', 'dose', 'n', 'corr'])
+    rng = rng_for(seed, 61)
+    a, b = rng.integers(0, len(rows), (2, n_null))
+    ok = key[a] != key[b]
+    null = (delta[a[ok]] * delta[b[ok]]).sum(1)
+    thr = float(np.quantile(null, q)) if len(null) else np.nan
+    res['reproducible'] = res['corr'] > thr
+    res.attrs['null_threshold'] = thr
+    return res
 
 # %% ../nbs/01_data.ipynb #82924543
 def rgb_view(x:np.ndarray, # (..., 5, H, W) uint16 or float images

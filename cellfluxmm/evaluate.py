@@ -11,18 +11,19 @@ import pandas as pd
 import torch
 import zarr
 from tqdm.auto import tqdm
-from .core import CHANNELS, atomic_path, cached, get_device, tune_runtime
-from .data import SplitDraws, images_to_uint16
+from .core import CHANNELS, atomic_path, cached, get_device, ridge_fit, rng_for, tune_runtime
+from .data import SplitDraws, images_to_uint16, replicate_reproducibility
 from .autoencoders import decode_latents
 from .sampler import generate
 from .prepare import EvalConfig, Prepared, load_ema_model
 from .sit import with_dose
-from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, extract_features,
-    gene_metrics, image_metrics, inception_weights_path, mean_effect, nearest_compound_effect, real_floor, rgb_scale, to_rgb8)
+from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
+    extract_features, gene_metrics, image_metrics, inception_weights_path, mean_effect, nearest_compound_effect, real_floor,
+    retrieval, rgb_scale, to_rgb8)
 
 # %% auto #0
-__all__ = ['PROFILE_BASELINES_VERSION', 'test_pairs', 'condition', 'baselines', 'ridge_fit', 'profile_baselines', 'by_seen',
-           'evaluate', 'mean_of_draws']
+__all__ = ['PROFILE_BASELINES_VERSION', 'test_pairs', 'condition', 'baselines', 'compound_lookup', 'active_compounds', 'score',
+           'check_no_leaks', 'profile_baselines', 'by_seen', 'evaluate', 'draw_scores', 'more_draws', 'mean_of_draws']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -123,19 +124,37 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
             _decode(prep, z_nn, cfg.batch_size, progress, 'decoding nearest-compound baseline'),
             genes[tp.ctrl_gene] + nearest_compound_effect(qd, td, per_cpd),
         )
-    out = {'extractor': net.name, 'n_pairs': len(tp)}
+        (ci, ii, _), (cg, ig, _) = ridge_fit(td, per_img), ridge_fit(td, per_cpd)  # descriptors -> mean training effect
+        z_r = torch.from_numpy((img_lat[tp.ctrl_image] + (qd @ ci + ii).reshape(img_lat[tp.ctrl_image].shape)).astype(np.float32))
+        preds['ridge_descriptors'] = (_decode(prep, z_r, cfg.batch_size, progress, 'decoding descriptor-ridge baseline'),
+                                      genes[tp.ctrl_gene] + qd @ cg + ig)
+    lookup, draws = compound_lookup(st, tp, max(cfg.n_draws, 2), cfg.seed)
+    if not unseen.all(): preds['compound_lookup'] = (st.read_images(lookup['image']), lookup['profile'])
+    active = tp.compound_id.isin(active_compounds(st)).to_numpy()
+    out = {'extractor': net.name, 'n_pairs': len(tp), 'n_active': int(active.sum())}
     for name, (imgs, prof) in preds.items():
-        out[name] = {
-            **image_metrics(real, feats(imgs)),
-            **_gene_summary(
-                gene_metrics(prof, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k), cfg
-            ),
-        }
+        out[name] = score(tp, cfg, genes, prof, draws if name == 'compound_lookup' else None, real, feats(imgs), net, active)
     pool = st.pairs.image.to_numpy()
     out['real_floor'] = real_floor(feats(st.read_images(pool)), seed=cfg.seed)
     return out
 
-PROFILE_BASELINES_VERSION = 2
+def compound_lookup(st, tp:pd.DataFrame, n_draws:int=2, seed:int=0) -> tuple[dict, np.ndarray]:
+    "The per-compound lookup of each test pair: the mean of its compound+dose's training replicates and one of its real training images; and `n_draws` of those replicates (the lookup as a distribution). Compounds without training pairs fall back to the control."
+    go, genes = st.gene_obs, np.asarray(st.genes, np.float64)
+    key = (go.compound_id.astype(str) + '@' + go.dose.round(2).astype(str)).to_numpy()
+    train = go.split.to_numpy() == 'train'
+    pools = pd.Series(np.flatnonzero(train)).groupby(key[train]).apply(list).to_dict()
+    tr = st.pairs[st.pairs.split.to_numpy() == 'train']
+    img = tr.groupby(tr.compound_id.astype(str).to_numpy()).image.first().to_dict()
+    rng = rng_for(seed, 81)
+    qkey = (tp.compound_id.astype(str) + '@' + tp.dose.round(2).astype(str)).to_numpy()
+    prof, dr, im = [], [], []
+    for k, c, g0, i0 in zip(qkey, tp.compound_id.astype(str), tp.ctrl_gene, tp.ctrl_image):
+        pool = pools.get(k, [g0])
+        prof.append(genes[pool].mean(0)); dr.append(genes[rng.choice(pool, n_draws)]); im.append(img.get(c, i0))
+    return {'profile': np.stack(prof), 'image': np.array(im)}, np.stack(dr, 1)
+
+PROFILE_BASELINES_VERSION = 3
 
 def _profile_baselines(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig) -> dict:
     "Gene baselines of a store of profiles alone, each from training pairs only (`profile_baselines`)."
@@ -157,25 +176,77 @@ def _gene_summary(gm:pd.DataFrame, cfg:EvalConfig) -> dict:
     cols = [c for c in gm.columns if c not in ('pert',)]
     return {**{f'gene_{c}': float(gm[c].mean()) for c in cols}, 'gene_mae_ci95': [lo, hi]}
 
-# %% ../nbs/10_evaluate.ipynb #b7831967
-def ridge_fit(x:np.ndarray, y:np.ndarray, alphas=(0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)) -> tuple[np.ndarray, np.ndarray, float]:
-    "(coef, intercept, alpha) of ridge regression of `y` on standardised `x`, alpha chosen by closed-form leave-one-out error."
-    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    mu, sd = x.mean(0), x.std(0) + 1e-8
-    xs, ym = (x - mu) / sd, y.mean(0)
-    u, s, vt = np.linalg.svd(xs, full_matrices=False)
-    uty = u.T @ (y - ym)
-    best = None
-    for a in alphas:
-        f = s ** 2 / (s ** 2 + a)
-        fitted = u @ (f[:, None] * uty)
-        h = (u ** 2 * f).sum(1) + 1.0 / len(x)             # leverage, with the intercept's
-        loo = (((y - ym - fitted) / (1 - h)[:, None]) ** 2).mean()
-        if best is None or loo < best[0]: best = (loo, a)
-    a = best[1]
-    coef = vt.T @ ((s / (s ** 2 + a))[:, None] * uty) / sd[:, None]
-    return coef, ym - mu @ coef, a
+# %% ../nbs/10_evaluate.ipynb #c20ad2a3
+def active_compounds(store, split:str='train') -> set:
+    "Compounds whose replicates in `split` (gene_obs.split) are reproducible: beat the 95th percentile of random pairs."
+    rows = np.flatnonzero(store.gene_obs.split.to_numpy() == split)
+    rr = replicate_reproducibility(store.genes, store.gene_obs, rows)
+    return set(rr.compound_id[rr.reproducible])
 
+def score(tp:pd.DataFrame, cfg:EvalConfig, genes:np.ndarray|None=None,
+          prof:np.ndarray|None=None,   # (N, G) point predictions of the profiles
+          draws:np.ndarray|None=None,  # (K, N, G) draws for the energy score (None: the point prediction alone)
+          real_f=None, fake_f=None,    # (N, d) image features of the real and predicted images
+          classifier=None,             # the extractor, where it has a class head (MoA accuracy)
+          active:np.ndarray|None=None, # (N,) bool: pairs of active compounds, scored again under 'active'
+         ) -> dict:
+    "The metrics of one method's predictions for the test pairs `tp`."
+    out, cid = {}, tp.compound_id.to_numpy()
+    if real_f is not None:
+        out.update(image_metrics(real_f, fake_f))
+        if tp.moa.notna().all():
+            out['fid_per_moa'], out['n_moa_groups'] = conditional_fid(real_f, fake_f, tp.moa.to_numpy())
+        if classifier is not None and getattr(classifier, 'cfg', None) is not None and classifier.cfg.label == 'moa':
+            with torch.no_grad(): guess = classifier.head(fake_f.float()).argmax(1).numpy()
+            out['moa_accuracy'] = float((np.array(classifier.cfg.classes)[guess] == tp.moa.to_numpy().astype(str)).mean())
+        out['image_retrieval'] = retrieval(fake_f.numpy(), real_f.numpy(), cid, 'euclidean')
+    if prof is not None:
+        real, ctrl = genes[tp.pert_gene], genes[tp.ctrl_gene]
+        out.update(_gene_summary(gene_metrics(prof, real, ctrl, cid, cfg.top_k), cfg))
+        out['gene_energy'] = float(energy_score(prof if draws is None else draws, real).mean())
+        out['gene_retrieval'] = retrieval(prof - ctrl, real - ctrl, cid)
+    if active is not None and active.any() and not active.all():
+        sub = lambda x, ax=0: None if x is None else (x[:, active] if ax else x[active])
+        out['active'] = {'n_pairs': int(active.sum()),
+                         **score(tp[active].reset_index(drop=True), cfg, genes, sub(prof), sub(draws, 1),
+                                 sub(real_f), sub(fake_f), classifier)}
+    return out
+
+# %% ../nbs/10_evaluate.ipynb #5a7d88fb
+def check_no_leaks(store, split:str='test', epochs:int=20, seed:int=0) -> dict:
+    "Raise AssertionError if a `split` pair's perturbed image or profile reaches training, autoencoders, extractor or checkpoint choice; returns the counts checked."
+    from cellfluxmm.metrics import extractor_rows
+    from cellfluxmm.data import SplitDraws
+    held_sd = SplitDraws(store, split, seed)
+    draws = [held_sd.take(e, np.arange(len(held_sd))) for e in range(epochs)]
+    held = {'image': set(np.concatenate([d['pert_image'] for d in draws]).tolist()) - {-1},
+            'profile': (set(np.concatenate([d['pert_gene'] for d in draws]).tolist())
+                        | set(np.flatnonzero(store.gene_obs.split.to_numpy() == split).tolist())) - {-1}}
+    def drawn(s):
+        if not store.has_split(s): return {'image': [], 'profile': []}
+        sd = SplitDraws(store, s, seed)
+        ds = [sd.take(e, np.arange(len(sd))) for e in range(epochs)]
+        return {'image': np.concatenate([np.r_[d['pert_image'], d['ctrl_image']] for d in ds]),
+                'profile': np.concatenate([np.r_[d['pert_gene'], d['ctrl_gene']] for d in ds])}
+    others = [s for s in ('train', 'val') if s != split]
+    consumers = {**{f'{s} draws ({"SiT training" if s == "train" else "checkpoint selection"})': drawn(s) for s in others}}
+    for s in others:
+        if not store.has_split(s): continue
+        if store.has_images: consumers[f'image autoencoder ({s} rows)'] = {'image': store.split_image_rows(s)}
+        consumers[f'gene autoencoder ({s} rows)'] = {'profile': store.split_profile_rows(s)}
+    if store.has_images: consumers['FID feature extractor'] = {'image': extractor_rows(store)[0]}
+    consumers['active compounds and per-compound lookup'] = {
+        'profile': np.flatnonzero(store.gene_obs.split.to_numpy() == 'train')}
+    checked = {}
+    for name, rows in consumers.items():
+        for kind, r in rows.items():
+            bad = held[kind] & (set(np.asarray(r).tolist()) - {-1})   # -1: no row (an unused pair)
+            if bad:
+                raise AssertionError(f"{len(bad)} {split} {kind}(s) reach {name}, e.g. rows {sorted(bad)[:5]}")
+            checked[f'{name}: {kind}s'] = len(set(np.asarray(r).tolist()))
+    return {'held_images': len(held['image']), 'held_profiles': len(held['profile']), **checked}
+
+# %% ../nbs/10_evaluate.ipynb #b7831967
 def _dose_design(cidx:np.ndarray, log_dose:np.ndarray, n_cpd:int) -> np.ndarray:
     onehot = np.eye(n_cpd)[cidx]
     return np.concatenate([onehot, log_dose[:, None], onehot * log_dose[:, None]], 1)
@@ -262,16 +333,15 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     per_pair = tp[['pair', 'compound_id', 'dose', 'moa', 'plate', 'ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene']].copy()
     seen = tp.compound_id.isin(st.split_compounds('train')).to_numpy()
     per_pair['seen'] = seen
-    model_m, real_f, fake_f, gm = {}, None, None, None
+    active = tp.compound_id.isin(active_compounds(st)).to_numpy() if st.has_images else None
+    if active is not None: per_pair['active'] = active
+    model_m, real_f, fake_f, gm, net, prof, draws = {}, None, None, None, None, None, None
     out.mkdir(parents=True, exist_ok=True)
     if 'image' in gen:
         imgs = _decode(prep, gen['image'].float(), cfg.batch_size, progress, 'decoding generated images')
         net = _extractor(prep, cfg, progress)
         scale = np.array(net.cfg.rgb_scale) if hasattr(net, 'cfg') else rgb_scale(st.read_images(st.pairs.image[:2000]))
         real_f, fake_f = (extract_features(net, to_rgb8(x, scale)) for x in (st.read_images(tp.pert_image), imgs))
-        model_m.update(image_metrics(real_f, fake_f))
-        if tp.moa.notna().all():
-            model_m['fid_per_moa'], model_m['n_moa_groups'] = conditional_fid(real_f, fake_f, tp.moa.to_numpy())
         with atomic_path(out/'generated.zarr') as tmp:
             za = zarr.open_array(
                 str(tmp), mode='w', shape=imgs.shape, chunks=(64, *imgs.shape[1:]), dtype='uint16', zarr_format=2
@@ -283,7 +353,6 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     if 'gene' in gen:
         with torch.no_grad(): prof = prep.gene_ae.decode(gen['gene'].float()).numpy()
         gm = gene_metrics(prof, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
-        model_m.update(_gene_summary(gm, cfg))
         per_pair = pd.concat([per_pair, gm.drop(columns='pert')], axis=1)
         uns = {'units': "the store's expression units (for LINCS level 4: robust z-scores against the plate population)",
                'X': 'predicted profile (one draw)', 'layers': {'real': 'the real treated profile', 'control': 'the drawn control profile'},
@@ -292,10 +361,17 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
         obs = per_pair.assign(well=st.gene_obs.well.to_numpy()[tp.pert_gene])
         _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], obs, st, uns)
         if cfg.n_draws > 1:  # the mean of several draws, each from another control: a point prediction without sampling noise
-            mean = mean_of_draws(model, prep, tp, y, cfg, prof, mods, device, progress)
-            gmm = gene_metrics(mean, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
-            res['model_mean'] = {'n_draws': cfg.n_draws, **_gene_summary(gmm, cfg)}
-            if not seen.all(): res.update({f'{k}_mean': v for k, v in by_seen(seen, cfg, gm=gmm).items()})
+            n = min(cfg.draw_pairs or len(tp), len(tp))  # the first n test pairs (the draws' cost is the sampler's)
+            draws = more_draws(model, prep, tp.iloc[:n], y[:n], cfg, prof[:n], mods, device, progress)
+            if n == len(tp):
+                mean = draws.mean(0)
+                gmm = gene_metrics(mean, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
+                res['model_mean'] = {'n_draws': cfg.n_draws, **score(tp, cfg, genes, mean, active=active)}
+                if not seen.all(): res.update({f'{k}_mean': v for k, v in by_seen(seen, cfg, gm=gmm).items()})
+            res['draws'] = draw_scores(prep, tp.iloc[:n].reset_index(drop=True), cfg, prof[:n], draws,
+                                       None if active is None else active[:n])
+            if n < len(tp): draws = None  # the energy score of all pairs is that of one draw
+    model_m.update(score(tp, cfg, genes, prof, draws, real_f, fake_f, net, active))
     res['model'] = model_m
     if not seen.all(): res.update(by_seen(seen, cfg, real_f, fake_f, gm))
     res.update({k: base[k] for k in base if k not in ('extractor', 'n_pairs')})
@@ -303,13 +379,27 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(res, indent=2))
     return res
 
+def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray, draws:np.ndarray,
+                active:np.ndarray|None=None) -> dict:
+    "Gene scores of one draw, of the mean of the draws and of the draws as a distribution, beside the point baselines, on the pairs `tp`."
+    st, genes = prep.store, np.asarray(prep.store.genes)
+    sd = SplitDraws(st, 'train', cfg.seed)
+    trd = pd.DataFrame(sd.take(0, np.arange(len(sd))))
+    lookup, lookup_draws = compound_lookup(st, tp, draws.shape[0], cfg.seed)
+    sc = lambda prof, dr=None: score(tp, cfg, genes, prof, dr, active=active)
+    return {'n_pairs': len(tp), 'n_draws': int(draws.shape[0]),
+            'model_one_draw': sc(first), 'model_mean': sc(draws.mean(0)), 'model_draws': sc(first, draws),
+            'copy_control': sc(genes[tp.ctrl_gene]),
+            'mean_effect': sc(genes[tp.ctrl_gene] + mean_effect(genes[trd.ctrl_gene], genes[trd.pert_gene])),
+            'compound_lookup': sc(lookup['profile']), 'compound_lookup_draws': sc(lookup['profile'], lookup_draws)}
+
 @torch.no_grad()
-def mean_of_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalConfig, first:np.ndarray, mods,
-                  device, progress:bool=False) -> np.ndarray:
-    "The mean decoded profile of `cfg.n_draws` draws per test pair: `first`, then one per later epoch's controls."
+def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalConfig, first:np.ndarray, mods,
+               device, progress:bool=False) -> np.ndarray:
+    "(n_draws, N, G) decoded profiles of `cfg.n_draws` draws per test pair: `first`, then one per later epoch's controls."
     sd = SplitDraws(prep.store, cfg.split, cfg.seed)
     img_lat, gene_lat = np.asarray(prep.cache.images), np.asarray(prep.cache.genes)
-    total = np.asarray(first, dtype=np.float64).copy()
+    out = [np.asarray(first, dtype=np.float32)]
     for k in tqdm(range(1, cfg.n_draws), desc='more draws per pair', disable=not progress):
         d = sd.take(k, np.arange(len(tp)))
         if not (d['pair'] == tp.pair.to_numpy()).all(): raise RuntimeError("the draws of another epoch hold other pairs")
@@ -317,8 +407,12 @@ def mean_of_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:Eva
         if 'image' in mods: z0['image'] = torch.from_numpy(img_lat[d['ctrl_image']])
         g = generate(model, z0, y, scale=cfg.cfg_scale, n_steps=cfg.n_steps, solver=cfg.solver,
                      batch_size=cfg.batch_size, device=device)
-        total += prep.gene_ae.decode(g['gene'].float()).numpy()
-    return total / cfg.n_draws
+        out.append(prep.gene_ae.decode(g['gene'].float()).numpy().astype(np.float32))
+    return np.stack(out)
+
+def mean_of_draws(*args, **kw) -> np.ndarray:
+    "The mean decoded profile of `cfg.n_draws` draws per test pair (`more_draws`)."
+    return more_draws(*args, **kw).mean(0)
 
 def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None):
     import anndata as ad

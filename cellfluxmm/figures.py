@@ -15,8 +15,9 @@ from .flow import VARIANTS
 from .metrics import SAMPLE_COUNTS, rgb_scale, sample_tag, to_rgb8
 
 # %% auto #0
-__all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'load_results', 'table1', 'to_markdown',
-           'write_table1', 'pick_examples', 'figure2']
+__all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'SPECIFICITY_COLUMNS', 'DRAW_COLUMNS',
+           'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'run_folder', 'load_results', 'table1', 'specificity_table',
+           'draws_table', 'directions', 'to_markdown', 'write_table1', 'pick_examples', 'figure2']
 
 # %% ../nbs/11_figures.ipynb #39464778
 TABLE1_COLUMNS = {
@@ -28,51 +29,190 @@ BASELINE_NAMES = {
     'copy_control': 'baseline: copy the control',
     'copy_control_ae': 'baseline: copy the control, autoencoded',
     'mean_effect': 'baseline: control + mean training effect',
-    'nearest_compound': 'baseline: nearest training compound',
+    'compound_lookup': "baseline: per-compound lookup (its training replicates' mean; a real training image of it)",
+    'nearest_compound': 'baseline: nearest training compound by descriptor',
+    'ridge_descriptors': 'baseline: ridge from descriptors to the training effects',
     'ae_reconstruction': 'autoencoder reconstruction (ceiling)',
     'real_floor': 'real vs real (floor)',
 }
-# The paper's Table 1, 5K columns of the full model (the only numbers given in the text we work from);
-# other cells are left empty rather than guessed.
-PAPER_TABLE1 = {'CellFluxMM (full)': {'FID 5K': 17.34, 'KID 5K': 1.48, 'gene MAE': 0.142}}
+# The paper's Table 1 (its five rows; KID x100; its '-' cells are left out)
+_PAPER_COLS = ('FID 1K', 'FID 2.5K', 'FID 5K', 'KID 1K', 'KID 2.5K', 'KID 5K')
+PAPER_TABLE1 = {
+    'CellFluxMM (full)': {**dict(zip(_PAPER_COLS, (30.89, 22.26, 17.34, 2.05, 1.68, 1.48))), 'gene MAE': 0.142},
+    'w/o GE': dict(zip(_PAPER_COLS, (31.72, 23.76, 17.53, 2.34, 1.72, 1.53))),
+    'w/o CP': {'gene MAE': 0.154},
+    'beta = 1': {**dict(zip(_PAPER_COLS, (30.08, 22.87, 16.78, 2.03, 1.62, 1.44))), 'gene MAE': 0.244},
+    'beta = 10': {**dict(zip(_PAPER_COLS, (33.86, 24.78, 20.05, 2.56, 1.85, 1.65))), 'gene MAE': 0.121},
+}
 
 # %% ../nbs/11_figures.ipynb #b56797bf
+def run_folder(results_dir:str|Path, variant:str, seed:int=0) -> Path:
+    "Where a variant's run of training seed `seed` lives: `<variant>/` for seed 0, `<variant>_seed<k>/` for the others."
+    return Path(results_dir)/(variant if seed == 0 else f'{variant}_seed{seed}')
+
 def load_results(results_dir:str|Path, variants=tuple(VARIANT_NAMES)) -> dict:
-    "The metrics.json of each variant evaluated under `results_dir/<variant>/eval/`."
+    "For each variant evaluated under `results_dir`, the metrics.json of each training seed (a list, seed 0 first)."
     out = {}
     for v in variants:
-        f = Path(results_dir)/v/'eval'/'metrics.json'
-        if f.exists(): out[v] = json.loads(f.read_text())
+        seeds = [0] + sorted(int(p.name.rsplit('_seed', 1)[1]) for p in Path(results_dir).glob(f'{v}_seed*')
+                             if p.name.rsplit('_seed', 1)[1].isdigit())
+        runs = [json.loads(f.read_text()) for k in seeds if (f := run_folder(results_dir, v, k)/'eval'/'metrics.json').exists()]
+        if runs: out[v] = runs
     if not out:
         raise FileNotFoundError(
             f"no evaluation results under {results_dir}/<variant>/eval/metrics.json; run the evaluation first"
         )
     return out
 
+def _get(d:dict, path:str):
+    "d['a']['b'] for path 'a.b' (keys may hold dots themselves, as 'fid_2.5K'); None where missing."
+    if not isinstance(d, dict): return None
+    if path in d: return d[path]
+    parts = path.split('.')
+    for i in range(len(parts) - 1, 0, -1):
+        head = '.'.join(parts[:i])
+        if head in d: return _get(d[head], '.'.join(parts[i:]))
+    return None
+
+def _seed_stats(runs:list, path:str) -> tuple[float, float, int]:
+    "(mean, standard deviation, count) of a metric over seeds; sd is NaN for one seed."
+    v = np.array([x for r in runs if (x := _get(r, path)) is not None], dtype=float)
+    if not len(v): return np.nan, np.nan, 0
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else np.nan, len(v)
+
+def _table(results:dict, columns:dict, model:str='model', baselines:dict=BASELINE_NAMES, prefix:str='',
+           extra:dict|None=None) -> pd.DataFrame:
+    "Rows: variants (mean over seeds; sd in .attrs['sd']) then baselines; columns: name -> metric path under each method."
+    first = next(iter(results.values()))[0]
+    mean, sd = {}, {}
+    for v, runs in results.items():
+        name = VARIANT_NAMES.get(v, v)
+        st = {c: _seed_stats(runs, f'{model}.{prefix}{p}' if not p.startswith('@') else p[1:].replace('{prefix}', prefix))
+              for c, p in columns.items()}
+        mean[name] = {c: x[0] for c, x in st.items()}; sd[name] = {c: x[1] for c, x in st.items()}
+        n = max(x[2] for x in st.values())
+    for b, name in baselines.items():
+        if b in first:
+            mean[name] = {c: _get(first, f'{b}.{prefix}{p}') for c, p in columns.items() if not p.startswith('@')}
+            sd[name] = {}
+    for name, vals in (extra or {}).items(): mean[name], sd[name] = vals, {}
+    df = pd.DataFrame.from_dict(mean, orient='index', columns=list(columns)).reindex(list(mean)).astype(float)
+    df.attrs['sd'] = pd.DataFrame.from_dict(sd, orient='index', columns=list(columns)).reindex(df.index).astype(float)
+    df.attrs['n_seeds'] = {VARIANT_NAMES.get(v, v): len(r) for v, r in results.items()}
+    return df
+
 def table1(results:dict) -> pd.DataFrame:
-    "Table 1: one row per variant (ours and the paper's), the baselines and the floor; the paper's columns."
-    rows, first = {}, next(iter(results.values()))
-    for v, r in results.items():
-        rows[VARIANT_NAMES.get(v, v)] = {TABLE1_COLUMNS[k]: r['model'].get(k) for k in TABLE1_COLUMNS}
-    for b, name in BASELINE_NAMES.items():
-        if b in first: rows[name] = {TABLE1_COLUMNS[k]: first[b].get(k) for k in TABLE1_COLUMNS}
-    for name, vals in PAPER_TABLE1.items(): rows[f'paper: {name}'] = vals
-    return pd.DataFrame.from_dict(rows, orient='index', columns=list(TABLE1_COLUMNS.values())).astype(float)
+    "Table 1: one row per variant (mean over seeds), the baselines and the floor, then the paper's rows; the paper's columns."
+    cols = {name: k for k, name in TABLE1_COLUMNS.items()}
+    paper = {f'paper: {n}': v for n, v in PAPER_TABLE1.items()}
+    return _table(results, cols, extra=paper)
+
+SPECIFICITY_COLUMNS = {
+    'FID 1K': 'fid_1K', 'FID within MoA': 'fid_per_moa', 'MoA accuracy': 'moa_accuracy',
+    'image top-1': 'image_retrieval.top1', 'image mean rank': 'image_retrieval.mean_rank',
+    'gene MAE': 'gene_mae', 'Pearson delta': 'gene_pearson_delta',
+    'energy score': 'gene_energy', 'gene top-1': 'gene_retrieval.top1', 'gene top-5': 'gene_retrieval.top5',
+    'gene mean rank': 'gene_retrieval.mean_rank',
+}
+
+def specificity_table(results:dict, active:bool=False) -> pd.DataFrame:
+    "Specificity and distribution scores of every variant and baseline, on all test pairs or the active compounds' (`active`), with chance."
+    prefix = 'active.' if active else ''
+    df = _table(results, SPECIFICITY_COLUMNS, prefix=prefix,
+                baselines={k: v for k, v in BASELINE_NAMES.items() if k != 'real_floor'})
+    full = next(iter(results.values()))[0]
+    chance = {}
+    for m in ('model', *BASELINE_NAMES):  # chance of retrieval, from whichever method has it
+        for mod in ('image', 'gene'):
+            r = _get(full, f'{m}.{prefix}{mod}_retrieval')
+            if r and f'{mod} top-1' not in chance:
+                chance.update({f'{mod} top-1': r['chance_top1'], f'{mod} mean rank': r['chance_mean_rank']})
+                if mod == 'gene': chance['gene top-5'] = r['chance_top5']
+    if chance: df.loc['chance'] = pd.Series(chance)
+    df.attrs['sd'] = df.attrs['sd'].reindex(df.index)
+    return df
+
+DRAW_COLUMNS = {'gene MAE': 'gene_mae', 'Pearson delta': 'gene_pearson_delta', 'energy score': 'gene_energy',
+                'gene top-1': 'gene_retrieval.top1', 'gene mean rank': 'gene_retrieval.mean_rank'}
+DRAW_ROWS = {'model_one_draw': 'one draw', 'model_mean': 'mean of the draws', 'model_draws': 'the draws (distribution)'}
+DRAW_BASELINES = {'copy_control': 'baseline: copy the control', 'mean_effect': 'baseline: control + mean training effect',
+                  'compound_lookup': "baseline: per-compound lookup (its training replicates' mean)",
+                  'compound_lookup_draws': 'baseline: per-compound lookup, its training replicates as draws'}
+
+def draws_table(results:dict, active:bool=False) -> pd.DataFrame:
+    "Gene scores of one draw, the mean of the draws and the draws as a distribution, per variant (mean over seeds), beside the point baselines, on the pairs that were drawn several times."
+    prefix = 'active.' if active else ''
+    mean, sd = {}, {}
+    for v, runs in results.items():
+        if _get(runs[0], 'draws') is None: continue
+        for key, label in DRAW_ROWS.items():
+            st = {c: _seed_stats(runs, f'draws.{key}.{prefix}{p}') for c, p in DRAW_COLUMNS.items()}
+            name = f'{VARIANT_NAMES.get(v, v)}: {label}'
+            mean[name], sd[name] = {c: x[0] for c, x in st.items()}, {c: x[1] for c, x in st.items()}
+    first = next((r[0] for r in results.values() if _get(r[0], 'draws') is not None), None)
+    if first is None: return pd.DataFrame(columns=list(DRAW_COLUMNS))
+    for key, label in DRAW_BASELINES.items():
+        mean[label], sd[label] = {c: _get(first, f'draws.{key}.{prefix}{p}') for c, p in DRAW_COLUMNS.items()}, {}
+    df = pd.DataFrame.from_dict(mean, orient='index', columns=list(DRAW_COLUMNS)).astype(float)
+    df.attrs['sd'] = pd.DataFrame.from_dict(sd, orient='index', columns=list(DRAW_COLUMNS)).reindex(df.index).astype(float)
+    df.attrs['n_pairs'], df.attrs['n_draws'] = first['draws']['n_pairs'], first['draws']['n_draws']
+    return df
+
+# the paper's differences from the full model, and the metric each is read on
+DIRECTIONS = (('w/o GE', 'FID 5K'), ('w/o GE', 'FID 1K'), ('w/o CP', 'gene MAE'), ('beta = 1', 'FID 5K'),
+              ('beta = 1', 'gene MAE'), ('beta = 10', 'FID 5K'), ('beta = 10', 'gene MAE'))
+
+def directions(results:dict) -> pd.DataFrame:
+    "Each ablation minus the full model, here (mean and sd over paired seeds) and in the paper, and what may be said."
+    col_key = {name: k for k, name in TABLE1_COLUMNS.items()}
+    full = results.get('full')
+    rows = []
+    for variant, col in DIRECTIONS:
+        v = {VARIANT_NAMES[k]: k for k in VARIANT_NAMES}[variant]
+        paper = PAPER_TABLE1[variant].get(col, np.nan) - PAPER_TABLE1['CellFluxMM (full)'].get(col, np.nan)
+        if full is None or v not in results: continue
+        d = np.array([a['model'][col_key[col]] - b['model'][col_key[col]] for a, b in zip(results[v], full)
+                      if col_key[col] in a['model'] and col_key[col] in b['model']], dtype=float)
+        if not len(d): continue
+        m, sd = float(d.mean()), (float(d.std(ddof=1)) if len(d) > 1 else np.nan)
+        if len(d) < 2: verdict = 'one seed: no claim'
+        elif abs(m) <= 2 * sd: verdict = 'within twice the seed spread: no difference shown'
+        else: verdict = ('same direction as the paper' if np.sign(m) == np.sign(paper) else 'opposite to the paper')
+        rows.append({'comparison': f'{variant} minus full', 'metric': col, 'paper': paper, 'here': m, 'here sd': sd,
+                     'seeds': len(d), 'reading': verdict})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/11_figures.ipynb #9b7ee911
 def to_markdown(df:pd.DataFrame, digits:int=3) -> str:
-    "A GitHub markdown table (empty cells for missing values)."
-    fmt = lambda v: '' if pd.isna(v) else f'{v:.{digits}f}'
-    lines = ['| | ' + ' | '.join(df.columns) + ' |', '|---|' + '---:|' * len(df.columns)]
-    lines += ['| ' + str(i) + ' | ' + ' | '.join(fmt(v) for v in row) + ' |' for i, row in zip(df.index, df.to_numpy())]
+    "A GitHub markdown table (empty cells for missing values; 'mean ± sd' where `df.attrs['sd']` has a spread)."
+    sd = df.attrs.get('sd')
+    def fmt(v, s=np.nan):
+        if isinstance(v, str): return v
+        if pd.isna(v): return ''
+        if isinstance(v, (int, np.integer)): return str(v)
+        return f'{v:.{digits}f}' + ('' if pd.isna(s) else f' ± {s:.{digits}f}')
+    lines = ['| | ' + ' | '.join(map(str, df.columns)) + ' |', '|---|' + '---:|' * len(df.columns)]
+    for name, row in zip(df.index, df.to_numpy(dtype=object)):
+        srow = sd.loc[name].to_numpy() if sd is not None and name in sd.index else [np.nan] * len(row)
+        lines.append('| ' + str(name) + ' | ' + ' | '.join(fmt(v, s) for v, s in zip(row, srow)) + ' |')
     return '\n'.join(lines)
 
-def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str) -> tuple[Path, Path]:
-    "Write table1.csv and table1.md (with its caption) atomically."
+def _with_sd(df:pd.DataFrame) -> pd.DataFrame:
+    "The table with a '<column> sd' column beside each column that has a spread over seeds."
+    sd = df.attrs.get('sd')
+    if sd is None or sd.isna().all().all(): return df
+    out = df.copy()
+    for c in df.columns:
+        if sd[c].notna().any(): out.insert(out.columns.get_loc(c) + 1, f'{c} sd', sd[c])
+    return out
+
+def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str, name:str='table1', more:str='') -> tuple[Path, Path]:
+    "Write NAME.csv (with sd columns) and NAME.md (with its caption and `more` below it) atomically."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out/'table1.csv') as tmp: df.to_csv(tmp, float_format='%.4f')
-    with atomic_path(out/'table1.md') as tmp: tmp.write_text(f'{to_markdown(df)}\n\n{caption}\n')
-    return out/'table1.csv', out/'table1.md'
+    with atomic_path(out/f'{name}.csv') as tmp: _with_sd(df).to_csv(tmp, float_format='%.4f')
+    with atomic_path(out/f'{name}.md') as tmp:
+        tmp.write_text(f'{to_markdown(df)}\n\n{caption}\n' + (f'\n{more}\n' if more else ''))
+    return out/f'{name}.csv', out/f'{name}.md'
 
 # %% ../nbs/11_figures.ipynb #414778f4
 def pick_examples(per_pair:pd.DataFrame, n:int=6) -> pd.DataFrame:

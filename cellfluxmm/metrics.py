@@ -21,10 +21,11 @@ from .data import PackedStore
 
 # %% auto #0
 __all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'SAMPLE_COUNTS', 'rgb_scale', 'to_rgb8', 'inception_weights_path',
-           'InceptionExtractor', 'DomainExtractorConfig', 'DomainExtractor', 'train_domain_extractor',
+           'InceptionExtractor', 'DomainExtractorConfig', 'DomainExtractor', 'extractor_rows', 'train_domain_extractor',
            'save_domain_extractor', 'load_domain_extractor', 'domain_extractor', 'extract_features',
            'fid_from_features', 'kid_subset_size', 'kid_from_features', 'sample_tag', 'image_metrics', 'real_floor',
-           'conditional_fid', 'gene_metrics', 'mean_effect', 'tanimoto', 'nearest_compound_effect', 'bootstrap_ci']
+           'conditional_fid', 'gene_metrics', 'mean_effect', 'tanimoto', 'nearest_compound_effect', 'retrieval',
+           'energy_score', 'bootstrap_ci']
 
 # %% ../nbs/08_metrics.ipynb #3c8ad950
 def rgb_scale(images:np.ndarray, q:float=99.9) -> np.ndarray:
@@ -76,6 +77,7 @@ class DomainExtractorConfig(Config):
     features: int = 128
     label: str = 'moa'            # what it was trained to tell apart: 'moa' or 'compound'
     rgb_scale: tuple[float, ...] = (1.0, 1.0, 1.0)
+    classes: tuple[str, ...] = () # the names of its classes, in the order of its head's outputs
 
 class DomainExtractor(nn.Module):
     "A small CNN over 8-bit RGB views; its 128-d penultimate layer is the embedding."
@@ -103,20 +105,25 @@ class DomainExtractor(nn.Module):
         return self.body(x.float() / 127.5 - 1.0)
 
 # %% ../nbs/08_metrics.ipynb #c2191c51
-def train_domain_extractor(
-    store: PackedStore, steps: int = 300, batch_size: int = 64, seed: int = 0, progress: bool = True
-) -> DomainExtractor:
-    "Train the domain extractor on the store's real training images (treated and control), by MoA when known, else by compound."
+def extractor_rows(store:PackedStore) -> tuple[np.ndarray, np.ndarray, str]:
+    "(image rows, their labels, 'moa' or 'compound'): what the domain extractor learns from, training pairs' images and controls only."
     p = store.pairs.iloc[store.split_rows('train')]
     moa = store.compounds.moa.to_numpy()
     has_moa = pd.notna(moa).all()
     labels_of = moa[p.compound_idx.to_numpy()] if has_moa else p.compound_id.to_numpy()
     ctrl = np.flatnonzero(store.image_obs.is_control.to_numpy())
     rows = np.concatenate([p.image.to_numpy(), ctrl])
-    names = np.concatenate([labels_of.astype(str), np.full(len(ctrl), 'control')])
+    return rows, np.concatenate([labels_of.astype(str), np.full(len(ctrl), 'control')]), 'moa' if has_moa else 'compound'
+
+def train_domain_extractor(
+    store: PackedStore, steps: int = 300, batch_size: int = 64, seed: int = 0, progress: bool = True
+) -> DomainExtractor:
+    "Train the domain extractor on the store's real training images (treated and control), by MoA when known, else by compound."
+    rows, names, label = extractor_rows(store)
+    has_moa = label == 'moa'
     classes, y = np.unique(names, return_inverse=True)
     imgs = store.read_images(rows)
-    cfg = DomainExtractorConfig(n_classes=len(classes), label='moa' if has_moa else 'compound',
+    cfg = DomainExtractorConfig(n_classes=len(classes), label='moa' if has_moa else 'compound', classes=tuple(map(str, classes)),
                                 rgb_scale=tuple(float(v) for v in rgb_scale(imgs)))
     x, y = to_rgb8(imgs, np.array(cfg.rgb_scale)), torch.from_numpy(y)
     torch.manual_seed(seed); rng = rng_for(seed, 31)
@@ -244,7 +251,7 @@ def gene_metrics(pred:np.ndarray, real:np.ndarray, ctrl:np.ndarray, pert:np.ndar
     take = lambda x: np.take_along_axis(x, top, 1)
     # discrimination: distance of each predicted change to the mean real change of every perturbation
     labels, inv = np.unique(np.asarray(pert), return_inverse=True)
-    centroids = np.stack([dr[inv == i].mean(0) for i in range(len(labels))])
+    centroids = pd.DataFrame(dr).groupby(inv).mean().to_numpy()                    # (P, G), in label order
     dist = (dp ** 2).sum(1)[:, None] + (centroids ** 2).sum(1)[None] - 2 * dp @ centroids.T  # (N, P) squared distances
     rank = (dist < dist[np.arange(len(dp)), inv][:, None]).sum(1) / max(len(labels) - 1, 1)
     return pd.DataFrame({'pert': pert, 'mae': np.abs(pred - real).mean(1), 'pearson_delta': _pearson_rows(dp, dr),
@@ -265,6 +272,43 @@ def tanimoto(a:np.ndarray, b:np.ndarray) -> np.ndarray:
 def nearest_compound_effect(test_desc:np.ndarray, train_desc:np.ndarray, train_effects:np.ndarray) -> np.ndarray:
     "For each test compound, the mean effect of the most similar training compound."
     return np.asarray(train_effects)[tanimoto(test_desc, train_desc).argmax(1)]
+
+# %% ../nbs/08_metrics.ipynb #149c590f
+def retrieval(pred:np.ndarray,   # (N, d) predicted changes (or features), one row per test pair
+              real:np.ndarray,   # (N, d) real changes (or features) of the same pairs
+              labels:np.ndarray, # (N,) each pair's compound
+              metric:str='pearson', # 'pearson' (of the changes) or 'euclidean' (image features)
+             ) -> dict:
+    "Rank of each compound's true real mean among all compounds' real means, matched by its predicted mean: top-1, top-5, mean rank, chance."
+    labels = np.asarray(labels)
+    names, inv = np.unique(labels, return_inverse=True)
+    L = len(names)
+    mean = lambda x: pd.DataFrame(np.asarray(x, np.float64).reshape(len(inv), -1)).groupby(inv).mean().to_numpy()
+    p, r = mean(pred), mean(real)
+    if metric == 'pearson':
+        pc, rc = p - p.mean(1, keepdims=True), r - r.mean(1, keepdims=True)
+        sim = (pc / np.maximum(np.linalg.norm(pc, axis=1, keepdims=True), 1e-12)) @ (
+            rc / np.maximum(np.linalg.norm(rc, axis=1, keepdims=True), 1e-12)).T
+    elif metric == 'euclidean':
+        sim = -((p ** 2).sum(1)[:, None] + (r ** 2).sum(1)[None] - 2 * p @ r.T)
+    else: raise ValueError(f"unknown metric {metric!r}; use 'pearson' or 'euclidean'")
+    d = np.diag(sim)[:, None]
+    rank = 1 + (sim > d).sum(1) + 0.5 * ((sim == d).sum(1) - 1)     # 1 = first; ties share their mid-rank
+    return {'top1': float((rank == 1).mean()), 'top5': float((rank <= 5).mean()), 'mean_rank': float(rank.mean()),
+            'n_compounds': int(L), 'chance_top1': 1 / L, 'chance_top5': min(5, L) / L, 'chance_mean_rank': (L + 1) / 2}
+
+# %% ../nbs/08_metrics.ipynb #1a262496
+def energy_score(draws:np.ndarray,  # (K, N, G) K draws for each of N pairs (K = 1: a point prediction)
+                 real:np.ndarray,   # (N, G) the observed profile of each pair
+                ) -> np.ndarray:    # (N,) energy score per pair, in units of the profile (divided by sqrt(G))
+    "The energy score of the draws' distribution for each observation (lower is better)."
+    x, y = np.asarray(draws, np.float64), np.asarray(real, np.float64)
+    if x.ndim == 2: x = x[None]
+    if x.shape[1:] != y.shape: raise ValueError(f"draws {x.shape} do not match real {y.shape} as (K, N, G) and (N, G)")
+    K, G = x.shape[0], y.shape[1]
+    fit = np.linalg.norm(x - y[None], axis=2).mean(0)
+    spread = np.mean([np.linalg.norm(x[i] - x[j], axis=1) for i in range(K) for j in range(K)], 0) if K > 1 else 0.0
+    return (fit - 0.5 * spread) / np.sqrt(G)
 
 # %% ../nbs/08_metrics.ipynb #0ca113fb
 def bootstrap_ci(

@@ -73,6 +73,7 @@ class EvalConfig(Config):
         50  # test compounds a run never sees and as many seen ones, asked about backwards (15_inverse)
     )
     n_draws: int = 1  # generated draws per test pair (each from another control); > 1 also scores their mean
+    draw_pairs: int = 0  # the extra draws are made for the first this many test pairs (0: all)
 
 
 @dataclass
@@ -114,8 +115,7 @@ PRESETS: dict[str, Preset] = {
         vae_train=AETrainConfig(steps=500, batch_size=16, lr=3e-3, val_every=100),
         gene_ae=GeneAEConfig(hidden=(512, 256), n_tokens=8, token_dim=8),
         gene_train=AETrainConfig(steps=1500, batch_size=256, lr=1e-3, val_every=100),
-        sit='cpu',
-        cond='features',
+        sit='cpu',  # conditioned on the class table, as the paper; the unseen-compound run reads features
         train=TrainConfig(
             steps=400,
             batch_size=64,
@@ -127,7 +127,7 @@ PRESETS: dict[str, Preset] = {
             ckpt_every=200,
             log_every=20,
         ),
-        eval=EvalConfig(n_steps=10, extractor_steps=200),
+        eval=EvalConfig(n_steps=10, extractor_steps=200, n_draws=3, draw_pairs=1000),
     ),
     'l1000': Preset(  # real L1000 profiles alone (`cellfluxmm data build --l1000`): the gene-only model on a CPU
         sim='',
@@ -159,6 +159,10 @@ PRESETS: dict[str, Preset] = {
         ),
     ),
 }
+
+# the demo with whole compounds held out (`cellfluxmm reproduce --preset demo_unseen`): only compound features can
+# name a compound the model never trained on
+PRESETS['demo_unseen'] = PRESETS['demo'].replace(sim='demo_unseen', cond='features')
 
 def get_preset(name:str) -> Preset:
     "A run preset by name."
@@ -442,9 +446,13 @@ def load_ema_model(path:str|Path, device='cpu') -> tuple[JointSiT, RunConfig]:
 
 # %% ../nbs/09_prepare.ipynb #17634b11
 def build_run(prep:Prepared, variant:str, beta:float|None=None, exclude_compounds:typing.Sequence[str]=(),
+              cond:str|None=None,  # 'class' or 'features'; None: the preset's
               **train_overrides) -> RunConfig:
     "The RunConfig of a variant on prepared data: SiT sizes from the autoencoders and the store, settings from its preset."
     pr, st = prep.config, prep.store
+    if cond is not None:
+        if cond not in ('class', 'features'): raise ValueError(f"unknown conditioning {cond!r}; use 'class' or 'features'")
+        pr = pr.replace(cond=cond)
     flow = variant_flow(variant) if beta is None else variant_flow(variant, beta=beta)
     if not st.has_images and 'image' in flow.modalities:
         raise ValueError(f"{st.path} holds L1000 profiles alone; variant {variant!r} needs images: train 'no_cp'")

@@ -10,13 +10,15 @@ from importlib import resources
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from scipy.ndimage import gaussian_filter
 from tqdm.auto import tqdm
-from .core import CHANNELS, N_TEST, Config, rng_for
-from .data import CONTROL_ID, PackedStore, SplitConfig, StoreWriter, rgb_view
+from .core import CHANNELS, N_TEST, Config, ridge_fit, rng_for
+from .data import CONTROL_ID, PackedStore, SplitConfig, StoreWriter, replicate_reproducibility, rgb_view
 
 # %% auto #0
 __all__ = ['SIM_PRESETS', 'MORPH_PARAMS', 'WELLS_384', 'landmark_genes', 'SimConfig', 'sim_config', 'World', 'make_world',
-           'dose_response', 'render_field', 'simulate', 'eta_squared', 'effect_recovery', 'plot_moa_fields']
+           'dose_response', 'render_field', 'simulate', 'eta_squared', 'effect_recovery', 'descriptor_r2',
+           'screen_difficulty', 'plot_moa_fields']
 
 # %% ../nbs/02_synthetic.ipynb #1035d850
 def landmark_genes() -> pd.DataFrame:
@@ -35,13 +37,22 @@ class SimConfig(Config):
     controls_per_plate: int = 8  # DMSO wells per Cell Painting plate
     sites_per_well: int = 2      # fields imaged per well
     n_l1000_plates: int = 4      # L1000 plates
-    l1000_replicates: int = 2    # treated L1000 profiles per compound and dose
+    l1000_replicates: int = 3    # treated L1000 profiles per compound and dose (one for a held-out pair, the rest train)
     l1000_controls_per_plate: int = 8
     doses: tuple[float, ...] = (10.0,)  # doses in uM; wells of a compound cycle through them
     image_size: int = 32         # field size in pixels (square)
-    cells_per_field: float = 5.0  # mean cells per field (Poisson)
+    cells_per_field: float = 5.0  # mean cells per field of a control well (Poisson)
     latent_dim: int = 12  # compound effect dims: a third morphology-only, a third shared, a third expression-only
     descriptor_dim: int = 128    # bits of the fingerprint stand-in
+    compounds_per_series: int = 25 # chemical series share a descriptor bit pattern, an MoA (mostly) and a potency (roughly)
+    series_moa: float = 0.8      # chance that a compound has its series' MoA (else any MoA)
+    descriptor_noise: float = 0.08  # chance that a bit differs from the series pattern
+    inert: float = 0.4           # fraction of compounds without any effect
+    potency: float = 0.8         # mean strength of an active compound's effect (exponential: a long tail of weak ones)
+    potency_sd: float = 0.35     # (log) scatter of a compound's strength around its series'
+    subpopulation: float = 0.3   # fraction of active compounds that act on a subpopulation of cells only
+    cell_sd: float = 0.3         # cell-to-cell scatter of the morphology parameters
+    well_sd: float = 0.25        # well-to-well (log) jitter of an effect's strength, both assays
     moa_spread: float = 0.35     # compound scatter around its MoA centre (centre norm ~ 1 per dim)
     plate_effect: float = 0.15   # batch effect strength of plates (both modalities)
     gene_noise: float = 0.5      # per-profile expression noise (z-score units)
@@ -62,14 +73,16 @@ SIM_PRESETS: dict[str, SimConfig] = {
         wells_per_compound=2,
         controls_per_plate=24,
         sites_per_well=1,
-        n_l1000_plates=40,
-        l1000_replicates=2,
+        n_l1000_plates=60,
+        l1000_replicates=3,
         l1000_controls_per_plate=24,
         image_size=32,
         n_test=N_TEST,
         n_val=250,
     ),
 }
+# the same screen with whole compounds held out: 1,000 test and 250 validation compounds that no training pair has
+SIM_PRESETS['demo_unseen'] = SIM_PRESETS['demo'].replace(split='compounds', n_test=1000, n_val=250)
 
 def sim_config(preset:str|SimConfig) -> SimConfig:
     "A preset by name (or a config passed through)."
@@ -90,6 +103,7 @@ MORPH_PARAMS = (
     'int_AGP',
     'int_Mito',
     'puncta',
+    'cell_count',
 )
 
 
@@ -97,9 +111,12 @@ MORPH_PARAMS = (
 class World:
     "The fixed, seeded ground truth of a simulated screen."
     moa: np.ndarray          # (C,) MoA cluster of each compound
+    series: np.ndarray       # (C,) chemical series of each compound
+    potency: np.ndarray      # (C,) strength of the effect (0: inert)
     effect: np.ndarray       # (C, d) latent effects
     ec50: np.ndarray         # (C,) uM
-    morph: np.ndarray        # (C, 10) morphology shift at full effect, in (-1, 1)
+    morph: np.ndarray        # (C, 11) morphology shift at full effect, in (-1, 1)
+    responders: np.ndarray   # (C,) fraction of cells that respond
     gene_delta: np.ndarray   # (C, G) expression shift at full effect
     descriptors: np.ndarray  # (C, D) 0/1 fingerprint stand-in
     plate_gain: np.ndarray   # (P, 5) per-channel intensity gain of each Cell Painting plate
@@ -108,25 +125,38 @@ class World:
 
 def make_world(cfg:SimConfig, n_genes:int=978) -> World:
     "Draw the compounds, their effects and descriptors, and the plate batch effects."
-    rng, d = rng_for(cfg.seed, 1), cfg.latent_dim
+    rng, d, C = rng_for(cfg.seed, 1), cfg.latent_dim, cfg.n_compounds
     if d % 3: raise ValueError(f"latent_dim must be a multiple of 3 (three blocks), got {d}")
     centres = rng.normal(size=(cfg.n_moa, d))
-    moa = rng.integers(0, cfg.n_moa, cfg.n_compounds)
-    effect = centres[moa] + cfg.moa_spread * rng.normal(size=(cfg.n_compounds, d))
+    n_series = max(1, C // cfg.compounds_per_series)
+    series = rng.integers(0, n_series, C)
+    series_moa = rng.integers(0, cfg.n_moa, n_series)
+    moa = np.where(rng.random(C) < cfg.series_moa, series_moa[series], rng.integers(0, cfg.n_moa, C))
+    inert_series = rng.random(n_series) < 0.75 * cfg.inert       # whole series without activity, and single compounds
+    active = ~inert_series[series] & (rng.random(C) >= 1 - (1 - cfg.inert) / (1 - 0.75 * cfg.inert))
+    series_potency = rng.exponential(cfg.potency, n_series)
+    strength = series_potency[series] * np.exp(cfg.potency_sd * rng.normal(size=C) - cfg.potency_sd ** 2 / 2)
+    potency = np.where(active, np.minimum(strength, 2.5), 0.0)
+    effect = potency[:, None] * (centres[moa] + cfg.moa_spread * rng.normal(size=(C, d)))
     m_map = rng.normal(size=(2 * d // 3, len(MORPH_PARAMS))) / np.sqrt(2 * d // 3)
     morph = np.tanh(effect[:, :2 * d // 3] @ m_map)
+    morph[:, MORPH_PARAMS.index('cell_count')] = -np.abs(morph[:, MORPH_PARAMS.index('cell_count')])  # toxicity
+    responders = np.where(active & (rng.random(C) < cfg.subpopulation), rng.uniform(0.3, 0.7, C), 1.0)
     programs = np.zeros((2 * d // 3, n_genes))
     for k in range(len(programs)):  # sparse programs: ~40 strongly loaded genes per latent direction
         genes = rng.choice(n_genes, 40, replace=False)
         programs[k, genes] = rng.normal(0, 1.2, 40)
     programs += rng.normal(0, 0.05, programs.shape)
     gene_delta = effect[:, d // 3:] @ programs
-    a = rng.normal(size=(d, cfg.descriptor_dim))
-    descriptors = (
-        (effect @ a) / np.sqrt(d) + 0.7 * rng.normal(size=(cfg.n_compounds, cfg.descriptor_dim)) > 0.6
-    ).astype(np.float32)
-    ec50 = np.exp(rng.normal(np.log(max(cfg.doses) / 4), 0.5, cfg.n_compounds))
-    return World(moa, effect, ec50, morph, gene_delta, descriptors,
+    pattern = rng.random((n_series, cfg.descriptor_dim)) < 0.15      # each series' bits
+    bits = pattern[series] ^ (rng.random((C, cfg.descriptor_dim)) < cfg.descriptor_noise)
+    pharmacophore = rng.permutation(cfg.descriptor_dim)[:cfg.n_moa * 6].reshape(cfg.n_moa, 6)  # 6 bits per MoA
+    for m in range(cfg.n_moa):  # each of its MoA's bits, half the time, whatever the compound's strength
+        i = np.flatnonzero(moa == m)
+        bits[i[:, None], pharmacophore[m][None]] |= rng.random((len(i), 6)) < 0.5
+    descriptors = bits.astype(np.float32)
+    ec50 = np.exp(rng.normal(np.log(max(cfg.doses) / 4), 0.5, C))
+    return World(moa, series, potency, effect, ec50, morph, responders, gene_delta, descriptors,
                  plate_gain=np.exp(cfg.plate_effect * rng.normal(size=(cfg.n_plates, len(CHANNELS)))),
                  plate_genes=2 * cfg.plate_effect * rng.normal(size=(cfg.n_l1000_plates, n_genes)),
                  gene_sd=cfg.gene_noise * np.exp(0.3 * rng.normal(size=n_genes)))
@@ -139,48 +169,54 @@ def dose_response(dose:np.ndarray, ec50:np.ndarray) -> np.ndarray:
 # %% ../nbs/02_synthetic.ipynb #0d17506a
 def _sigmoid(x): return 1 / (1 + np.exp(-x))
 
-def render_field(theta:np.ndarray,  # (10,) morphology parameters in (-1, 1), MORPH_PARAMS order
+def _field_noise(rng, shape, sigma:float) -> np.ndarray:
+    "A smooth random field of unit variance."
+    n = gaussian_filter(rng.normal(size=shape), sigma, mode='wrap')
+    return n / (n.std() + 1e-8)
+
+def render_field(theta:np.ndarray,  # (11,) the well's morphology parameters, MORPH_PARAMS order
                  gain:np.ndarray,   # (5,) per-channel intensity gain of the plate
                  rng:np.random.Generator,
                  size:int=32, cells:float=5.0,
+                 responders:float=1.0,  # fraction of the cells that take the well's parameters
+                 cell_sd:float=0.3,     # cell-to-cell scatter of every parameter
                 ) -> np.ndarray:    # (5, size, size) uint16
     "One five-channel field of rendered cells."
-    th = dict(zip(MORPH_PARAMS, theta))
-    k = max(1, rng.poisson(cells))
+    ix = {p: i for i, p in enumerate(MORPH_PARAMS)}
+    k = max(1, rng.poisson(cells * np.exp(0.8 * theta[ix['cell_count']])))
+    tk = (rng.random(k) < responders)[:, None] * np.asarray(theta)[None] + cell_sd * rng.normal(size=(k, len(theta)))
+    th = {p: tk[:, i][:, None, None] for p, i in ix.items()}                # per cell, broadcast over (H, W)
     yy, xx = np.mgrid[0:size, 0:size] + 0.5                                # (H, W)
     cy, cx = rng.uniform(0, size, k), rng.uniform(0, size, k)              # (k,)
-    r_nuc = size * 0.075 * np.exp(0.3 * th['nucleus_size']) * rng.lognormal(0, 0.1, k)
-    r_cell = r_nuc * 2.2 * np.exp(0.25 * th['cell_size']) * rng.lognormal(0, 0.08, k)
-    asp = np.exp(0.35 * th['elongation'] + rng.normal(0, 0.1, k))        # aspect ratio, area-preserving
+    r_nuc = size * 0.075 * np.exp(0.3 * tk[:, ix['nucleus_size']]) * rng.lognormal(0, 0.1, k)
+    r_cell = r_nuc * 2.2 * np.exp(0.25 * tk[:, ix['cell_size']]) * rng.lognormal(0, 0.08, k)
+    asp = np.exp(0.35 * tk[:, ix['elongation']] + rng.normal(0, 0.1, k))  # aspect ratio, area-preserving
     ang = rng.uniform(0, np.pi, k)
     dy, dx = yy[None] - cy[:, None, None], xx[None] - cx[:, None, None]   # (k, H, W)
-    u = dx * np.cos(ang)[:, None, None] + dy * np.sin(ang)[:, None, None]
+    u = dx * np.cos(ang)[:, None, None] + dy * np.sin(ang)[:, None, None]  # along the long axis
     v = -dx * np.sin(ang)[:, None, None] + dy * np.cos(ang)[:, None, None]
     rho = np.sqrt((u / asp[:, None, None]) ** 2 + (v * asp[:, None, None]) ** 2)  # (k, H, W) elliptic radius
     rn, rc = r_nuc[:, None, None], r_cell[:, None, None]
     nuc, cell = _sigmoid((rn - rho) / 0.5), _sigmoid((rc - rho) / 0.7)     # (k, H, W) soft masks
     cyto = cell * (1 - nuc)
-    texture = 1 + 0.3 * (1 + th['texture']) * rng.normal(size=(k, 1, 1)) * np.cos(
-        u / 1.3 + rng.uniform(0, 6, (k, 1, 1))
-    ) * np.cos(v / 1.1)
-    nucleoli = sum(np.exp(-((u - rn * o[0]) ** 2 + (v - rn * o[1]) ** 2) / (2 * (0.18 * rn) ** 2))
+    chromatin = _field_noise(rng, (size, size), 0.6)[None]
+    dna = nuc * (1 + 0.25 * (1 + th['texture']) * chromatin).clip(0.2)
+    nucleoli = sum(np.exp(-((u - rn * o[0]) ** 2 + (v - rn * o[1]) ** 2) / (2 * (0.2 * rn) ** 2))
                    for o in rng.uniform(-0.45, 0.45, (2, 2)))
-    dna = (nuc * texture.clip(0.3)).max(0)
-    rna = (0.35 * cyto * np.exp(-rho / rc) + 0.8 * nuc * nucleoli).max(0)
-    er = (cyto * np.exp(-(rho - rn).clip(0) / (0.45 * rc))).max(0)
-    agp = (np.exp(-((rho - rc) / 0.8) ** 2) + 0.15 * cyto).max(0)
-    n_p = rng.poisson(8 * np.exp(0.5 * th['puncta']), k)                   # puncta per cell
+    rna = 0.35 * cyto * np.exp(-rho / rc) + 0.15 * nuc + 0.8 * nuc * nucleoli
+    reticulum = np.exp(-(_field_noise(rng, (size, size), 1.0) / 0.5) ** 2)[None]  # bright along zero crossings
+    er = cyto * np.exp(-(rho - rn).clip(0) / (0.45 * rc)) * (0.3 + 0.7 * reticulum)
+    fibres = 0.5 * (1 + np.cos(2.3 * v + rng.uniform(0, 2 * np.pi, (k, 1, 1))))  # parallel to the long axis
+    agp = np.exp(-((rho - rc) / 0.8) ** 2) + 0.3 * cyto * fibres
+    n_p = rng.poisson(8 * np.exp(0.5 * tk[:, ix['puncta']]).clip(0.1), k)  # puncta per cell
     owner = np.repeat(np.arange(k), n_p)
     rad = rng.uniform(r_nuc[owner] * 1.1, r_cell[owner] * 0.95); phi = rng.uniform(0, 2 * np.pi, len(owner))
     py, px = cy[owner] + rad * np.sin(phi), cx[owner] + rad * np.cos(phi)
-    mito = (
-        np.exp(-((yy[None] - py[:, None, None]) ** 2 + (xx[None] - px[:, None, None]) ** 2) / (2 * 0.6**2)).sum(0)
-        if len(owner)
-        else np.zeros_like(dna)
-    )
-    chans = np.stack([dna, rna, er, agp, np.minimum(mito, 1.5)])  # (5, H, W) in DNA, RNA, ER, AGP, Mito order
-    inten = np.exp(0.4 * np.array([th['int_DNA'], th['int_RNA'], th['int_ER'], th['int_AGP'], th['int_Mito']]))
-    signal = 9000 * chans * (inten * gain)[:, None, None] + 400            # camera offset
+    spots = np.exp(-((yy[None] - py[:, None, None]) ** 2 + (xx[None] - px[:, None, None]) ** 2) / (2 * 0.55 ** 2))
+    mito = np.stack([np.minimum(spots[owner == i].sum(0), 1.5) for i in range(k)]) if len(owner) else np.zeros_like(nuc)
+    inten = np.exp(0.4 * tk[:, [ix[f'int_{c}'] for c in CHANNELS]])        # (k, 5) each cell's stain intensity
+    chans = np.stack([dna, rna, er, agp, mito], 1) * inten[:, :, None, None]  # (k, 5, H, W)
+    signal = 9000 * chans.max(0) * gain[:, None, None] + 400               # brightest cell wins; camera offset
     noisy = signal + rng.normal(size=signal.shape) * np.sqrt(signal * 4 + 50 ** 2)  # shot + read noise
     return noisy.clip(0, 65535).astype(np.uint16)
 
@@ -217,13 +253,15 @@ def simulate(cfg:SimConfig|str,      # a SimConfig or a preset name ('smoke', 'd
     ]
     wells = _layout(cfg.n_plates, cfg.controls_per_plate, treated, rng, 'Cell Painting')
     wells['plate'] = wells.plate_idx.map(lambda p: f'SIMCP{p + 1:03d}')
+    wells['jitter'] = np.exp(cfg.well_sd * rng.normal(size=len(wells)))   # the well's strength of the effect
     img_obs = wells.loc[wells.index.repeat(cfg.sites_per_well)].reset_index(drop=True)
     img_obs['site'] = np.tile(np.arange(1, cfg.sites_per_well + 1), len(wells))
     img_obs['is_control'] = img_obs.compound_id == CONTROL_ID
     cpos = {c: i for i, c in enumerate(ids)}
     ci = img_obs.compound_id.map(cpos).fillna(-1).to_numpy(int)
-    scale = np.where(ci >= 0, dose_response(img_obs.dose.to_numpy(), w.ec50[ci.clip(0)]), 0.0)
-    theta = scale[:, None] * w.morph[ci.clip(0)]                         # (N, 10) each field's morphology
+    scale = np.where(ci >= 0, dose_response(img_obs.dose.to_numpy(), w.ec50[ci.clip(0)]), 0.0) * img_obs.jitter.to_numpy()
+    theta = np.tanh(scale[:, None] * np.arctanh(0.999 * w.morph[ci.clip(0)]))  # (N, 11) each field's morphology
+    resp = np.where(ci >= 0, w.responders[ci.clip(0)], 1.0)
     # L1000: its own plates and wells, matched to the images by compound and dose only
     lt = [
         (ids[c], d)
@@ -235,7 +273,8 @@ def simulate(cfg:SimConfig|str,      # a SimConfig or a preset name ('smoke', 'd
     g_obs['plate'] = g_obs.plate_idx.map(lambda p: f'SIML1K{p + 1:03d}')
     g_obs['is_control'] = g_obs.compound_id == CONTROL_ID
     gi = g_obs.compound_id.map(cpos).fillna(-1).to_numpy(int)
-    gscale = np.where(gi >= 0, dose_response(g_obs.dose.to_numpy(), w.ec50[gi.clip(0)]), 0.0)
+    gscale = (np.where(gi >= 0, dose_response(g_obs.dose.to_numpy(), w.ec50[gi.clip(0)]), 0.0)
+              * np.exp(cfg.well_sd * rng.normal(size=len(g_obs))))
     profiles = (w.plate_genes[g_obs.plate_idx.to_numpy()] + gscale[:, None] * w.gene_delta[gi.clip(0)]
                 + w.gene_sd * rng.normal(size=(len(g_obs), len(genes)))).astype(np.float32)
     compounds = pd.DataFrame({'compound_id': ids, 'name': [f'simulated compound {i}' for i in range(cfg.n_compounds)],
@@ -249,17 +288,10 @@ def simulate(cfg:SimConfig|str,      # a SimConfig or a preset name ('smoke', 'd
         with tqdm(total=len(img_obs), desc='rendering fields', unit='field', disable=not progress) as bar:
             for s in range(0, len(img_obs), chunk):
                 e = min(s + chunk, len(img_obs))
-                sw.write_images(
-                    s,
-                    np.stack(
-                        [
-                            render_field(theta[i], gains[i], img_rng, cfg.image_size, cfg.cells_per_field)
-                            for i in range(s, e)
-                        ]
-                    ),
-                )
+                sw.write_images(s, np.stack([render_field(theta[i], gains[i], img_rng, cfg.image_size, cfg.cells_per_field,
+                                                          resp[i], cfg.cell_sd) for i in range(s, e)]))
                 bar.update(e - s)
-        sw.finish(img_obs, profiles, g_obs, genes[['symbol', 'probe_id']], compounds,
+        sw.finish(img_obs.drop(columns='jitter'), profiles, g_obs, genes[['symbol', 'probe_id']], compounds,
                   SplitConfig(kind=cfg.split, n_test=cfg.n_test, n_val=cfg.n_val, seed=cfg.seed),
                   descriptors=w.descriptors, truth=truth, meta={'simulation': cfg.to_dict()})
     return PackedStore(path)
@@ -275,8 +307,9 @@ def eta_squared(x:np.ndarray,     # (n, k) features
 
 # %% ../nbs/02_synthetic.ipynb #b1a40681
 def effect_recovery(store:PackedStore, epoch:int=0) -> pd.DataFrame:
-    "eta^2 of the treated-minus-control change per modality, by MoA and by plate (simulated stores)."
+    "eta^2 of the treated-minus-control change per modality, by MoA and by plate, over the active compounds' pairs (simulated stores)."
     d = store.pair_index().draw(0, epoch)
+    d = d[(store.truth['potency'][d.compound_idx] > 0) & (d.pert_gene >= 0)]
     moa = store.compounds.moa.to_numpy()[d.compound_idx]
     g = np.asarray(store.genes)
     dg = g[d.pert_gene] - g[d.ctrl_gene]
@@ -289,6 +322,26 @@ def effect_recovery(store:PackedStore, epoch:int=0) -> pd.DataFrame:
         },
         index=['by MoA', 'by plate'],
     )
+
+# %% ../nbs/02_synthetic.ipynb #9b1746cf
+def descriptor_r2(store:PackedStore, folds:int=5, seed:int=0) -> float:
+    "Cross-validated R^2 of a ridge from the compound descriptors to the simulator's true latent effect."
+    x, y = np.asarray(store.descriptors, np.float64), store.truth['effect']
+    pred = np.zeros_like(y)
+    for f in np.array_split(rng_for(seed, 71).permutation(len(x)), folds):
+        fit = np.setdiff1d(np.arange(len(x)), f)
+        coef, icpt, _ = ridge_fit(x[fit], y[fit])
+        pred[f] = x[f] @ coef + icpt
+    return float(1 - ((y - pred) ** 2).sum() / ((y - y.mean(0)) ** 2).sum())
+
+def screen_difficulty(store:PackedStore) -> pd.Series:
+    "Replicate reproducibility (all, active, inert compounds) and descriptor R^2 of a simulated store."
+    rr = replicate_reproducibility(store.genes, store.gene_obs).set_index('compound_id').reproducible
+    active = store.truth['potency'] > 0
+    ids = store.compounds.compound_id.to_numpy()
+    return pd.Series({'reproducible': rr.mean(), 'reproducible_active': rr.reindex(ids[active]).mean(),
+                      'reproducible_inert': rr.reindex(ids[~active]).mean(), 'inert': float((~active).mean()),
+                      'descriptor_r2': descriptor_r2(store)})
 
 # %% ../nbs/02_synthetic.ipynb #34115d52
 def plot_moa_fields(store:PackedStore, n:int=2, seed:int=0):
