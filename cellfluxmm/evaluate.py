@@ -18,12 +18,12 @@ from .sampler import generate
 from .prepare import EvalConfig, Prepared, load_ema_model
 from .sit import with_dose
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
-    extract_features, gene_metrics, image_metrics, inception_weights_path, mean_effect, nearest_compound_effect, real_floor,
-    retrieval, rgb_scale, to_rgb8)
+    extract_features, extractor_rows, gene_metrics, image_metrics, inception_weights_path, mean_effect,
+    nearest_compound_effect, real_floor, retrieval, rgb_scale, to_rgb8)
 
 # %% auto #0
 __all__ = ['PROFILE_BASELINES_VERSION', 'test_pairs', 'condition', 'baselines', 'compound_lookup', 'active_compounds', 'score',
-           'check_no_leaks', 'profile_baselines', 'by_seen', 'evaluate', 'draw_scores', 'more_draws', 'mean_of_draws']
+           'check_no_leaks', 'profile_baselines', 'by_seen', 'evaluate', 'draw_scores', 'more_draws']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -215,8 +215,6 @@ def score(tp:pd.DataFrame, cfg:EvalConfig, genes:np.ndarray|None=None,
 # %% ../nbs/10_evaluate.ipynb #5a7d88fb
 def check_no_leaks(store, split:str='test', epochs:int=20, seed:int=0) -> dict:
     "Raise AssertionError if a `split` pair's perturbed image or profile reaches training, autoencoders, extractor or checkpoint choice; returns the counts checked."
-    from cellfluxmm.metrics import extractor_rows
-    from cellfluxmm.data import SplitDraws
     held_sd = SplitDraws(store, split, seed)
     draws = [held_sd.take(e, np.arange(len(held_sd))) for e in range(epochs)]
     held = {'image': set(np.concatenate([d['pert_image'] for d in draws]).tolist()) - {-1},
@@ -410,9 +408,6 @@ def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalCo
         out.append(prep.gene_ae.decode(g['gene'].float()).numpy().astype(np.float32))
     return np.stack(out)
 
-def mean_of_draws(*args, **kw) -> np.ndarray:
-    "The mean decoded profile of `cfg.n_draws` draws per test pair (`more_draws`)."
-    return more_draws(*args, **kw).mean(0)
 
 def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None):
     import anndata as ad

@@ -90,7 +90,6 @@ def _table(results:dict, columns:dict, model:str='model', baselines:dict=BASELIN
         st = {c: _seed_stats(runs, f'{model}.{prefix}{p}' if not p.startswith('@') else p[1:].replace('{prefix}', prefix))
               for c, p in columns.items()}
         mean[name] = {c: x[0] for c, x in st.items()}; sd[name] = {c: x[1] for c, x in st.items()}
-        n = max(x[2] for x in st.values())
     for b, name in baselines.items():
         if b in first:
             mean[name] = {c: _get(first, f'{b}.{prefix}{p}') for c, p in columns.items() if not p.startswith('@')}
