@@ -13,7 +13,7 @@ PRESET ?= demo
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install test check-clean check-sync nbtest pytest reproduce real export clean-nbs lab
+.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse real export clean-nbs lab
 
 install: $(STAMP)
 
@@ -51,6 +51,10 @@ pytest: $(STAMP)
 	@$(BIN)/python -m pytest -q tests/ || { echo "FAILED check 4/4 (pytest tests/): see the failures above; rerun one with '$(BIN)/python -m pytest tests/FILE -k NAME'."; exit 1; }
 	@echo "ok check 4/4: pytest"
 
+# the slow tests: the paper preset's code path rehearsed on the CPU (tests/test_paper_path.py, a few minutes)
+test-slow: $(STAMP)
+	CELLFLUXMM_SLOW=1 $(BIN)/python -m pytest -q tests/test_paper_path.py
+
 test: $(STAMP)
 	@$(MAKE) --no-print-directory check-clean
 	@$(MAKE) --no-print-directory check-sync
@@ -59,6 +63,10 @@ test: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/cellfluxmm reproduce --preset $(PRESET)
+
+# after `make reproduce`: the model used backwards (a model that never saw some test compounds; figures/inverse.*)
+inverse: $(STAMP)
+	$(BIN)/cellfluxmm reproduce --preset $(PRESET) --inverse
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

@@ -15,10 +15,10 @@ from .core import CHANNELS, N_TEST, RGB_CHANNELS, Config, atomic_path, channel_i
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'CONTROL_ID', 'IMAGE_OBS_COLUMNS', 'GENE_OBS_COLUMNS', 'GENE_VAR_COLUMNS',
-           'COMPOUND_COLUMNS', 'SPLIT_KINDS', 'DRAW_COLUMNS', 'IN_MEMORY_MAX_BYTES', 'conform', 'DataReport',
-           'images_to_float', 'images_to_uint16', 'dose_key', 'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig',
-           'assign_splits', 'hold_out_replicates', 'StoreWriter', 'PackedStore', 'SplitDraws', 'PairDataset',
-           'replicate_reproducibility', 'rgb_view']
+           'COMPOUND_COLUMNS', 'CHANNEL_COLORS', 'SPLIT_KINDS', 'DRAW_COLUMNS', 'IN_MEMORY_MAX_BYTES', 'conform',
+           'DataReport', 'images_to_float', 'images_to_uint16', 'write_ome_zarr', 'read_fields', 'dose_key',
+           'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig', 'assign_splits', 'hold_out_replicates',
+           'StoreWriter', 'PackedStore', 'SplitDraws', 'PairDataset', 'replicate_reproducibility', 'rgb_view']
 
 # %% ../nbs/01_data.ipynb #38941c27
 STORE_FORMAT = 'cellfluxmm-store'
@@ -89,6 +89,39 @@ def images_to_float(x:np.ndarray|torch.Tensor, # (..., 5, H, W) uint16
 def images_to_uint16(x:torch.Tensor) -> np.ndarray:
     "float images in [-1, 1] back to uint16 (clipped)."
     return ((x.detach().float().clamp(-1, 1) + 1.0) * 32767.5).round().cpu().numpy().astype(np.uint16)
+
+# %% ../nbs/01_data.ipynb #77a9e3be
+CHANNEL_COLORS = {'DNA': '0000FF', 'RNA': '00FF00', 'ER': 'FF0000', 'AGP': 'FFFF00', 'Mito': 'FF00FF'}  # hex RGB per stain
+
+def write_ome_zarr(path:str|Path, images:np.ndarray,  # (N, C, H, W) uint16 fields
+                   channels:typing.Sequence[str]=CHANNELS, name:str='fields',
+                   table:str|None=None,   # the table (beside the image) that says what each field is
+                   chunk:int=64) -> Path:
+    "Write fields as an OME-Zarr (NGFF 0.4) image: fields along `t`, named and coloured channels; atomically."
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1] != len(channels):
+        raise ValueError(f"images must be (N, {len(channels)}, H, W) for channels {list(channels)}, got {images.shape}")
+    path = Path(path)
+    hi = np.percentile(images, 99.9, axis=(0, 2, 3)) if len(images) else np.full(len(channels), 65535)
+    with atomic_path(path) as tmp:
+        g = zarr.open_group(str(tmp), mode='w', zarr_format=2)
+        a = g.create_array('0', shape=images.shape, chunks=(max(1, min(chunk, len(images))), *images.shape[1:]),
+                           dtype=images.dtype)
+        a[:] = images
+        axes = [{'name': 't', 'type': 'time'}, {'name': 'c', 'type': 'channel'},
+                {'name': 'y', 'type': 'space'}, {'name': 'x', 'type': 'space'}]
+        g.attrs['multiscales'] = [{'version': '0.4', 'name': name, 'axes': axes, 'datasets': [
+            {'path': '0', 'coordinateTransformations': [{'type': 'scale', 'scale': [1.0] * 4}]}]}]
+        g.attrs['omero'] = {'name': name, 'version': '0.4', 'rdefs': {'model': 'color'}, 'channels': [
+            {'label': c, 'color': CHANNEL_COLORS.get(c, 'FFFFFF'), 'active': True,
+             'window': {'start': 0.0, 'end': float(h), 'min': 0.0, 'max': 65535.0}} for c, h in zip(channels, hi)]}
+        g.attrs['cellfluxmm'] = {'fields_along': 't', 'table': table}
+    return path
+
+def read_fields(path:str|Path):
+    "The (N, C, H, W) array of fields written by `write_ome_zarr` (or a bare zarr array of older outputs)."
+    z = zarr.open(str(path), mode='r')
+    return z['0'] if isinstance(z, zarr.Group) else z
 
 # %% ../nbs/01_data.ipynb #e9d82789
 def _pools(keys:pd.Series, members:pd.Series) -> tuple[np.ndarray, dict]:

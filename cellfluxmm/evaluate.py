@@ -9,21 +9,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import zarr
 from tqdm.auto import tqdm
 from .core import CHANNELS, atomic_path, cached, get_device, ridge_fit, rng_for, tune_runtime
-from .data import SplitDraws, images_to_uint16, replicate_reproducibility
+from .data import SplitDraws, images_to_uint16, replicate_reproducibility, write_ome_zarr
 from .autoencoders import decode_latents
 from .sampler import generate
 from .prepare import EvalConfig, Prepared, load_ema_model
 from .sit import with_dose
+from .readout import ReadoutConfig, fit_readout, readout, readout_fd, shift_correlation
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
     extract_features, extractor_rows, gene_metrics, image_metrics, inception_weights_path, mean_effect,
     nearest_compound_effect, real_floor, retrieval, rgb_scale, to_rgb8)
 
 # %% auto #0
-__all__ = ['PROFILE_BASELINES_VERSION', 'test_pairs', 'condition', 'baselines', 'compound_lookup', 'active_compounds', 'score',
-           'check_no_leaks', 'profile_baselines', 'by_seen', 'evaluate', 'draw_scores', 'more_draws']
+__all__ = ['PROFILE_BASELINES_VERSION', 'test_pairs', 'condition', 'control_reference', 'readout_rows', 'readout_reference',
+           'baselines', 'compound_lookup', 'active_compounds', 'score', 'check_no_leaks', 'profile_baselines',
+           'by_seen', 'evaluate', 'draw_scores', 'more_draws']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -41,6 +42,24 @@ def condition(prep:Prepared, tp:pd.DataFrame, sit) -> torch.Tensor:
     st = prep.store
     y = st.descriptors[tp.compound_idx] if sit.cond == 'features' else tp.compound_idx.to_numpy()
     return with_dose(y, tp.dose.to_numpy()) if sit.dose else torch.from_numpy(np.asarray(y))
+
+def control_reference(store, tp:pd.DataFrame) -> np.ndarray:
+    "(N, G) the mean control profile of each pair's L1000 plate (of its treated profile): what changes are measured from."
+    go, genes = store.gene_obs, np.asarray(store.genes, np.float64)
+    plate, ctrl = go.plate.to_numpy(), go.is_control.to_numpy()
+    means = pd.DataFrame(genes[ctrl]).groupby(plate[ctrl]).mean()
+    return means.loc[plate[tp.pert_gene.to_numpy()]].to_numpy()
+
+def readout_rows(store, n:int=1000) -> np.ndarray:
+    "The control fields the morphology readout's thresholds are fitted on: at most `n` of the training split's."
+    return np.intersect1d(store.split_image_rows('train'), np.flatnonzero(store.image_obs.is_control.to_numpy()))[:n]
+
+def readout_reference(store, tp:pd.DataFrame, cfg:ReadoutConfig) -> pd.DataFrame:
+    "The mean morphology readout of the control fields of each pair's plate, one row per pair."
+    io = store.image_obs
+    rows = np.flatnonzero(io.is_control.to_numpy())
+    means = readout(store.read_images(rows), cfg).groupby(io.plate.to_numpy()[rows]).mean()
+    return means.loc[io.plate.to_numpy()[tp.pert_image.to_numpy()]].reset_index(drop=True)
 
 def _extractor(prep:Prepared, cfg:EvalConfig, progress:bool):
     use_inception = cfg.extractor == 'inception' or (cfg.extractor == 'auto' and inception_weights_path().exists())
@@ -73,7 +92,11 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
         else rgb_scale(st.read_images(st.pairs.image[:2000]))
     )
     feats = lambda imgs: extract_features(net, to_rgb8(imgs, scale))
-    real = feats(st.read_images(tp.pert_image))
+    real_imgs = st.read_images(tp.pert_image)
+    real = feats(real_imgs)
+    rcfg = fit_readout(st.read_images(readout_rows(st)))
+    morph = lambda imgs: {'real': readout(real_imgs, rcfg), 'fake': readout(imgs, rcfg),
+                          'ref': readout_reference(st, tp, rcfg)}
     sd = SplitDraws(st, 'train', cfg.seed)
     trd = pd.DataFrame(sd.take(0, np.arange(len(sd))))
     img_lat, gene_lat = np.asarray(prep.cache.images), np.asarray(prep.cache.genes)
@@ -132,10 +155,14 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     if not unseen.all(): preds['compound_lookup'] = (st.read_images(lookup['image']), lookup['profile'])
     active = tp.compound_id.isin(active_compounds(st)).to_numpy()
     out = {'extractor': net.name, 'n_pairs': len(tp), 'n_active': int(active.sum())}
-    for name, (imgs, prof) in preds.items():
-        out[name] = score(tp, cfg, genes, prof, draws if name == 'compound_lookup' else None, real, feats(imgs), net, active)
+    ref = control_reference(st, tp)
+    for name, (imgs, prof) in tqdm(preds.items(), desc='scoring the baselines', disable=not progress):
+        out[name] = score(tp, cfg, genes, prof, draws if name == 'compound_lookup' else None, real, feats(imgs), net,
+                          active, ref=ref, morph=morph(imgs))
     pool = st.pairs.image.to_numpy()
     out['real_floor'] = real_floor(feats(st.read_images(pool)), seed=cfg.seed)
+    other = trd.pert_image.to_numpy()[:len(tp)]   # real treated fields of training pairs: the readout's real-vs-real floor
+    out['real_floor']['readout_fd'] = readout_fd(readout(real_imgs, rcfg), readout(st.read_images(other), rcfg))
     return out
 
 def compound_lookup(st, tp:pd.DataFrame, n_draws:int=2, seed:int=0) -> tuple[dict, np.ndarray]:
@@ -167,7 +194,7 @@ def _profile_baselines(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig) -> dict:
             preds[f'{k}_ae'] = prep.gene_ae(torch.from_numpy(preds[k].astype(np.float32))).numpy()
     out = {'extractor': None, 'n_pairs': len(tp)}
     for name, prof in preds.items():
-        gm = gene_metrics(prof, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
+        gm = gene_metrics(prof, genes[tp.pert_gene], control_reference(st, tp), tp.compound_id.to_numpy(), cfg.top_k)
         out[name] = _gene_summary(gm, cfg)
     return out
 
@@ -189,6 +216,8 @@ def score(tp:pd.DataFrame, cfg:EvalConfig, genes:np.ndarray|None=None,
           real_f=None, fake_f=None,    # (N, d) image features of the real and predicted images
           classifier=None,             # the extractor, where it has a class head (MoA accuracy)
           active:np.ndarray|None=None, # (N,) bool: pairs of active compounds, scored again under 'active'
+          ref:np.ndarray|None=None,    # (N, G) the profiles changes are measured from (`control_reference`)
+          morph:dict|None=None,        # morphology readouts {'real', 'fake', 'ref'}: DataFrames of N rows (`readout`)
          ) -> dict:
     "The metrics of one method's predictions for the test pairs `tp`."
     out, cid = {}, tp.compound_id.to_numpy()
@@ -201,15 +230,24 @@ def score(tp:pd.DataFrame, cfg:EvalConfig, genes:np.ndarray|None=None,
             out['moa_accuracy'] = float((np.array(classifier.cfg.classes)[guess] == tp.moa.to_numpy().astype(str)).mean())
         out['image_retrieval'] = retrieval(fake_f.numpy(), real_f.numpy(), cid, 'euclidean')
     if prof is not None:
-        real, ctrl = genes[tp.pert_gene], genes[tp.ctrl_gene]
-        out.update(_gene_summary(gene_metrics(prof, real, ctrl, cid, cfg.top_k), cfg))
+        if ref is None:
+            raise ValueError("score needs `ref`: the reference profiles that changes are measured from (control_reference)")
+        real = genes[tp.pert_gene]
+        out.update(_gene_summary(gene_metrics(prof, real, ref, cid, cfg.top_k), cfg))
         out['gene_energy'] = float(energy_score(prof if draws is None else draws, real).mean())
-        out['gene_retrieval'] = retrieval(prof - ctrl, real - ctrl, cid)
+        out['gene_retrieval'] = retrieval(prof - ref, real - ref, cid)
+    if morph is not None:
+        nan_none = lambda s: {k: (None if pd.isna(v) else float(v)) for k, v in s.items()}
+        out['readout_fd'] = readout_fd(morph['real'], morph['fake'])
+        out['readout_r'] = nan_none(shift_correlation(morph['real'], morph['fake'], morph['ref'], cid))
+        if tp.moa.notna().all():
+            out['readout_r_moa'] = nan_none(shift_correlation(morph['real'], morph['fake'], morph['ref'], tp.moa.to_numpy()))
     if active is not None and active.any() and not active.all():
         sub = lambda x, ax=0: None if x is None else (x[:, active] if ax else x[active])
+        sub_m = None if morph is None else {k: v[active].reset_index(drop=True) for k, v in morph.items()}
         out['active'] = {'n_pairs': int(active.sum()),
                          **score(tp[active].reset_index(drop=True), cfg, genes, sub(prof), sub(draws, 1),
-                                 sub(real_f), sub(fake_f), classifier)}
+                                 sub(real_f), sub(fake_f), classifier, ref=sub(ref), morph=sub_m)}
     return out
 
 # %% ../nbs/10_evaluate.ipynb #5a7d88fb
@@ -232,7 +270,9 @@ def check_no_leaks(store, split:str='test', epochs:int=20, seed:int=0) -> dict:
         if not store.has_split(s): continue
         if store.has_images: consumers[f'image autoencoder ({s} rows)'] = {'image': store.split_image_rows(s)}
         consumers[f'gene autoencoder ({s} rows)'] = {'profile': store.split_profile_rows(s)}
-    if store.has_images: consumers['FID feature extractor'] = {'image': extractor_rows(store)[0]}
+    if store.has_images:
+        consumers['FID feature extractor'] = {'image': extractor_rows(store)[0]}
+        consumers['morphology readout thresholds'] = {'image': readout_rows(store)}
     consumers['active compounds and per-compound lookup'] = {
         'profile': np.flatnonzero(store.gene_obs.split.to_numpy() == 'train')}
     checked = {}
@@ -333,43 +373,41 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     per_pair['seen'] = seen
     active = tp.compound_id.isin(active_compounds(st)).to_numpy() if st.has_images else None
     if active is not None: per_pair['active'] = active
-    model_m, real_f, fake_f, gm, net, prof, draws = {}, None, None, None, None, None, None
+    model_m, real_f, fake_f, gm, net, prof, draws, morph = {}, None, None, None, None, None, None, None
+    ref = control_reference(st, tp) if 'gene' in gen else None
     out.mkdir(parents=True, exist_ok=True)
     if 'image' in gen:
         imgs = _decode(prep, gen['image'].float(), cfg.batch_size, progress, 'decoding generated images')
         net = _extractor(prep, cfg, progress)
         scale = np.array(net.cfg.rgb_scale) if hasattr(net, 'cfg') else rgb_scale(st.read_images(st.pairs.image[:2000]))
-        real_f, fake_f = (extract_features(net, to_rgb8(x, scale)) for x in (st.read_images(tp.pert_image), imgs))
-        with atomic_path(out/'generated.zarr') as tmp:
-            za = zarr.open_array(
-                str(tmp), mode='w', shape=imgs.shape, chunks=(64, *imgs.shape[1:]), dtype='uint16', zarr_format=2
-            )
-            za[:] = imgs
-            za.attrs.update(
-                {'axes': ['pair', 'channel', 'y', 'x'], 'channels': list(CHANNELS), 'pairs': per_pair.pair.tolist()}
-            )
+        real_imgs = st.read_images(tp.pert_image)
+        real_f, fake_f = (extract_features(net, to_rgb8(x, scale)) for x in (real_imgs, imgs))
+        rcfg = fit_readout(st.read_images(readout_rows(st)))
+        morph = {'real': readout(real_imgs, rcfg), 'fake': readout(imgs, rcfg), 'ref': readout_reference(st, tp, rcfg)}
+        write_ome_zarr(out/'generated.zarr', imgs, name=f'generated by {run.variant}', table='per_pair.parquet')
     if 'gene' in gen:
         with torch.no_grad(): prof = prep.gene_ae.decode(gen['gene'].float()).numpy()
-        gm = gene_metrics(prof, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
+        gm = gene_metrics(prof, genes[tp.pert_gene], ref, tp.compound_id.to_numpy(), cfg.top_k)
         per_pair = pd.concat([per_pair, gm.drop(columns='pert')], axis=1)
         uns = {'units': "the store's expression units (for LINCS level 4: robust z-scores against the plate population)",
-               'X': 'predicted profile (one draw)', 'layers': {'real': 'the real treated profile', 'control': 'the drawn control profile'},
+               'X': 'predicted profile (one draw)', 'layers': {'real': 'the real treated profile', 'control': 'the drawn control profile the prediction started from',
+                          'reference': "the mean control profile of the treated profile's plate (what changes are measured from)"},
                'run': str(Path(run_dir).resolve()), 'preset': run.preset, 'variant': run.variant, 'n_steps': cfg.n_steps,
                'cfg_scale': cfg.cfg_scale, 'solver': cfg.solver, 'split': cfg.split, 'dose_units': 'µM'}
         obs = per_pair.assign(well=st.gene_obs.well.to_numpy()[tp.pert_gene])
-        _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], obs, st, uns)
+        _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], obs, st, uns, ref)
         if cfg.n_draws > 1:  # the mean of several draws, each from another control: a point prediction without sampling noise
             n = min(cfg.draw_pairs or len(tp), len(tp))  # the first n test pairs (the draws' cost is the sampler's)
             draws = more_draws(model, prep, tp.iloc[:n], y[:n], cfg, prof[:n], mods, device, progress)
             if n == len(tp):
                 mean = draws.mean(0)
-                gmm = gene_metrics(mean, genes[tp.pert_gene], genes[tp.ctrl_gene], tp.compound_id.to_numpy(), cfg.top_k)
-                res['model_mean'] = {'n_draws': cfg.n_draws, **score(tp, cfg, genes, mean, active=active)}
+                gmm = gene_metrics(mean, genes[tp.pert_gene], ref, tp.compound_id.to_numpy(), cfg.top_k)
+                res['model_mean'] = {'n_draws': cfg.n_draws, **score(tp, cfg, genes, mean, active=active, ref=ref)}
                 if not seen.all(): res.update({f'{k}_mean': v for k, v in by_seen(seen, cfg, gm=gmm).items()})
             res['draws'] = draw_scores(prep, tp.iloc[:n].reset_index(drop=True), cfg, prof[:n], draws,
                                        None if active is None else active[:n])
             if n < len(tp): draws = None  # the energy score of all pairs is that of one draw
-    model_m.update(score(tp, cfg, genes, prof, draws, real_f, fake_f, net, active))
+    model_m.update(score(tp, cfg, genes, prof, draws, real_f, fake_f, net, active, ref=ref, morph=morph))
     res['model'] = model_m
     if not seen.all(): res.update(by_seen(seen, cfg, real_f, fake_f, gm))
     res.update({k: base[k] for k in base if k not in ('extractor', 'n_pairs')})
@@ -384,7 +422,8 @@ def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray
     sd = SplitDraws(st, 'train', cfg.seed)
     trd = pd.DataFrame(sd.take(0, np.arange(len(sd))))
     lookup, lookup_draws = compound_lookup(st, tp, draws.shape[0], cfg.seed)
-    sc = lambda prof, dr=None: score(tp, cfg, genes, prof, dr, active=active)
+    ref = control_reference(st, tp)
+    sc = lambda prof, dr=None: score(tp, cfg, genes, prof, dr, active=active, ref=ref)
     return {'n_pairs': len(tp), 'n_draws': int(draws.shape[0]),
             'model_one_draw': sc(first), 'model_mean': sc(draws.mean(0)), 'model_draws': sc(first, draws),
             'copy_control': sc(genes[tp.ctrl_gene]),
@@ -409,7 +448,7 @@ def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalCo
     return np.stack(out)
 
 
-def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None):
+def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None, ref=None):
     import anndata as ad
 
     plain = lambda df: df.astype(
@@ -420,5 +459,6 @@ def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None):
         pd.Index(obs.pair.astype(str), name='pair_id')
     )
     a = ad.AnnData(X=pred.astype(np.float32), obs=obs, var=var, uns=uns or {},
-                   layers={'real': real.astype(np.float32), 'control': ctrl.astype(np.float32)})
+                   layers={'real': real.astype(np.float32), 'control': ctrl.astype(np.float32),
+                           **({} if ref is None else {'reference': np.asarray(ref, np.float32)})})
     with atomic_path(path) as tmp: a.write_h5ad(tmp)

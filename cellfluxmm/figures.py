@@ -8,16 +8,16 @@ import json
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import zarr
 from .core import atomic_path
-from .data import PackedStore
+from .data import PackedStore, read_fields
 from .flow import VARIANTS
 from .metrics import SAMPLE_COUNTS, rgb_scale, sample_tag, to_rgb8
 
 # %% auto #0
-__all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'SPECIFICITY_COLUMNS', 'DRAW_COLUMNS',
-           'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'run_folder', 'load_results', 'table1', 'specificity_table',
-           'draws_table', 'directions', 'to_markdown', 'write_table1', 'pick_examples', 'figure2']
+__all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'SPECIFICITY_COLUMNS', 'READOUT_COLUMNS',
+           'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'run_folder', 'load_results', 'table1',
+           'specificity_table', 'readout_table', 'draws_table', 'directions', 'to_markdown', 'write_table1',
+           'pick_examples', 'figure2']
 
 # %% ../nbs/11_figures.ipynb #39464778
 TABLE1_COLUMNS = {
@@ -108,7 +108,7 @@ def table1(results:dict) -> pd.DataFrame:
 
 SPECIFICITY_COLUMNS = {
     'FID 1K': 'fid_1K', 'FID within MoA': 'fid_per_moa', 'MoA accuracy': 'moa_accuracy',
-    'image top-1': 'image_retrieval.top1', 'image mean rank': 'image_retrieval.mean_rank',
+    'readout FD': 'readout_fd', 'image top-1': 'image_retrieval.top1', 'image mean rank': 'image_retrieval.mean_rank',
     'gene MAE': 'gene_mae', 'Pearson delta': 'gene_pearson_delta',
     'energy score': 'gene_energy', 'gene top-1': 'gene_retrieval.top1', 'gene top-5': 'gene_retrieval.top5',
     'gene mean rank': 'gene_retrieval.mean_rank',
@@ -130,6 +130,17 @@ def specificity_table(results:dict, active:bool=False) -> pd.DataFrame:
     if chance: df.loc['chance'] = pd.Series(chance)
     df.attrs['sd'] = df.attrs['sd'].reindex(df.index)
     return df
+
+READOUT_COLUMNS = {
+    'readout FD': 'readout_fd', **{f'r {f.replace("_", " ")}': f'readout_r.{f}' for f in
+                                   ('cell_count', 'confluence', 'nucleus_area', 'cell_area', 'elongation', 'intensity_Mito')},
+    'r cell count (MoA)': 'readout_r_moa.cell_count', 'r elongation (MoA)': 'readout_r_moa.elongation',
+}
+
+def readout_table(results:dict, active:bool=False) -> pd.DataFrame:
+    "The morphology readout of every variant and baseline: Fréchet distance of readout profiles, and per feature the correlation of generated with real shifts across compounds (and across MoAs)."
+    prefix = 'active.' if active else ''
+    return _table(results, READOUT_COLUMNS, prefix=prefix, baselines=BASELINE_NAMES)
 
 DRAW_COLUMNS = {'gene MAE': 'gene_mae', 'Pearson delta': 'gene_pearson_delta', 'energy score': 'gene_energy',
                 'gene top-1': 'gene_retrieval.top1', 'gene mean rank': 'gene_retrieval.mean_rank'}
@@ -214,31 +225,39 @@ def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str, name:str='table
     return out/f'{name}.csv', out/f'{name}.md'
 
 # %% ../nbs/11_figures.ipynb #414778f4
-def pick_examples(per_pair:pd.DataFrame, n:int=6) -> pd.DataFrame:
-    "Up to `n` test pairs of distinct perturbations, one per MoA when known."
-    key = (
-        per_pair.moa
-        if 'moa' in per_pair and per_pair.moa.notna().all() and per_pair.moa.nunique() > 1
-        else per_pair.compound_id
-    )
-    return per_pair.assign(_k=key.to_numpy()).drop_duplicates('_k').sort_values('_k').head(n).drop(columns='_k')
+def pick_examples(per_pair:pd.DataFrame, n:int=6, strength:np.ndarray|None=None) -> pd.DataFrame:
+    "Up to `n` test pairs of distinct perturbations, one per MoA when known: the one of largest `strength` (its real effect) among active compounds where given, else the first."
+    pp = per_pair.assign(_s=np.zeros(len(per_pair)) if strength is None else np.asarray(strength, float))
+    if 'active' in pp and pp.active.any(): pp = pp[pp.active.astype(bool)]
+    key = pp.moa if 'moa' in pp and pp.moa.notna().all() and pp.moa.nunique() > 1 else pp.compound_id
+    pp = pp.assign(_k=key.to_numpy()).sort_values(['_k', '_s'], ascending=[True, False], kind='stable')
+    return pp.drop_duplicates('_k').head(n).drop(columns=['_k', '_s'])
 
 def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=None, n:int=6, top_genes:int=20):
     "Figure 2: control / real / generated RGB composites per perturbation, and predicted vs real expression change."
     import matplotlib.pyplot as plt
     import anndata as ad
+    from .evaluate import readout_rows
+    from .readout import fit_readout, readout
     ev = Path(eval_dir)
     pp = pd.read_parquet(ev/'per_pair.parquet').reset_index(drop=True)
-    ex = pick_examples(pp, n)
-    gen = zarr.open_array(str(ev/'generated.zarr'), mode='r')
+    gdir = Path(gene_eval_dir or ev)
+    adata = ad.read_h5ad(gdir/'predicted.h5ad') if (gdir/'predicted.h5ad').exists() else None
+    strength = None   # the size of each pair's real expression change from its plate's controls
+    if adata is not None and 'reference' in adata.layers:
+        size = pd.Series(np.linalg.norm(adata.layers['real'] - adata.layers['reference'], axis=1),
+                         index=adata.obs.pair.astype(int).to_numpy())
+        strength = size.reindex(pp.pair.astype(int).to_numpy()).fillna(0).to_numpy()
+    ex = pick_examples(pp, n, strength)
+    gen = read_fields(ev/'generated.zarr')
     ctrl, real, fake = (
         store.read_images(ex.ctrl_image),
         store.read_images(ex.pert_image),
         np.asarray(gen.get_orthogonal_selection((ex.index.to_numpy(),))),
     )
     scale = rgb_scale(np.concatenate([ctrl, real]), 99.5)
-    gdir = Path(gene_eval_dir or ev)
-    adata = ad.read_h5ad(gdir/'predicted.h5ad') if (gdir/'predicted.h5ad').exists() else None
+    rcfg = fit_readout(store.read_images(readout_rows(store)))
+    reads = [readout(x, rcfg) for x in (ctrl, real, fake)]
     k = len(ex)
     fig = plt.figure(figsize=(1.7 * k, 1.7 * 3 + (2.4 if adata is not None else 0)))
     gs = fig.add_gridspec(
@@ -248,6 +267,9 @@ def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=No
         for i, (lab, imgs) in enumerate((('control', ctrl), ('real perturbed', real), ('generated', fake))):
             ax = fig.add_subplot(gs[i, j])
             ax.imshow(to_rgb8(imgs[j:j + 1], scale)[0].permute(1, 2, 0).numpy()); ax.set_xticks([]); ax.set_yticks([])
+            m = reads[i].iloc[j]
+            ax.set_xlabel(f"{m.cell_count:.0f} cells, area {m.cell_area:.0f}\nelong. {m.elongation:.2f}, Mito {m.intensity_Mito / 1e3:.1f}k",
+                          fontsize=5.5, labelpad=1)
             if j == 0: ax.set_ylabel(lab, fontsize=9)
             if i == 0:
                 ax.set_title(
@@ -257,7 +279,8 @@ def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=No
         if adata is not None:
             a = adata[adata.obs.pair.astype(int) == int(ex.pair.iloc[j])]
             if len(a):
-                dr, dp = (a.layers['real'] - a.layers['control'])[0], (a.X - a.layers['control'])[0]
+                ref = a.layers['reference' if 'reference' in a.layers else 'control']  # the plate's mean control
+                dr, dp = (a.layers['real'] - ref)[0], (a.X - ref)[0]
                 top = np.argsort(-np.abs(dr))[:top_genes]
                 ax = fig.add_subplot(gs[3, j])
                 ax.scatter(dr[top], dp[top], s=8); lim = max(np.abs(dr[top]).max(), np.abs(dp[top]).max()) * 1.1
@@ -270,7 +293,8 @@ def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=No
                 if j == 0: ax.set_ylabel('predicted change', fontsize=8)
                 ax.set_xlabel('real change', fontsize=8)
     fig.suptitle(
-        'Control, real and generated cells (DNA / RNA / ER) and expression change, per perturbation', fontsize=9
+        'Control, real and generated cells (DNA / RNA / ER) with their morphology readout, and expression change,\n'
+        'for the active test compound of largest real effect in each MoA', fontsize=9
     )
     fig.tight_layout()
     return fig

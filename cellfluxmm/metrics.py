@@ -242,7 +242,7 @@ def _pearson_rows(a:np.ndarray, b:np.ndarray) -> np.ndarray:
     return (a * b).sum(1) / np.maximum(np.sqrt((a ** 2).sum(1) * (b ** 2).sum(1)), 1e-12)
 
 def gene_metrics(pred:np.ndarray, real:np.ndarray, ctrl:np.ndarray, pert:np.ndarray, k:int=50) -> pd.DataFrame:
-    "Per-pair gene metrics (one row per pair); `pert` labels each pair's perturbation."
+    "Per-pair gene metrics (one row per pair); changes are measured from `ctrl` (evaluation passes each plate's mean control profile); `pert` labels each pair's perturbation."
     pred, real, ctrl = (np.asarray(x, dtype=np.float64) for x in (pred, real, ctrl))
     if not (pred.shape == real.shape == ctrl.shape):
         raise ValueError(f"shapes differ: pred {pred.shape}, real {real.shape}, ctrl {ctrl.shape}")

@@ -15,7 +15,7 @@ def reproduce(tmp, *extra):
 def smoke(tmp_path_factory):
     "One smoke reproduction for the tests that read it: (folder, the command's result)."
     tmp = tmp_path_factory.mktemp('repro')
-    return tmp, reproduce(tmp)
+    return tmp, reproduce(tmp, '--inverse')
 
 def test_smoke_reproduction_then_up_to_date(smoke):
     tmp_path, r = smoke
@@ -30,7 +30,7 @@ def test_smoke_reproduction_then_up_to_date(smoke):
     inv = pd.read_csv(tmp_path/'figures'/'inverse.csv')
     assert {'seen', 'unseen'} <= set(inv.compounds) and inv[inv.method == 'model'].top5.notna().all()
     assert (tmp_path/'figures'/'inverse.png').exists()
-    again = reproduce(tmp_path)
+    again = reproduce(tmp_path, '--inverse')
     assert again.returncode == 0 and again.stdout.count('up to date') == 15, again.stdout
 
 def cli(*args):
