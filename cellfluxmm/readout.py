@@ -107,7 +107,7 @@ def _readout(x:np.ndarray, cfg:ReadoutConfig) -> pd.DataFrame:
         mean_in = (ch * inside).reshape(N, -1).sum(1) / denom
         log = np.abs(ndi.gaussian_laplace(ch, (0, cfg.texture_sigma, cfg.texture_sigma)))
         out[f'intensity_{name}'] = mean_in
-        out[f'texture_{name}'] = (log * inside).reshape(N, -1).sum(1) / denom / np.maximum(mean_in, 1e-6)
+        out[f'texture_{name}'] = (log * inside).reshape(N, -1).sum(1) / denom
     return pd.DataFrame(out)[list(FEATURES)]
 
 # %% ../nbs/08_readout.ipynb #7aadf6b7
