@@ -67,8 +67,9 @@ def test_predict_infer_screen_after_reproduction(smoke):
         bad = cli(*args, '--run', run, *extra, '--out', tmp/'bad', '--quiet')
         assert bad.returncode == 2 and bad.stderr.startswith('error:') and msg in bad.stderr, bad.stderr
 
-def test_failing_step_is_reported_and_resumed(tmp_path):
-    ok = reproduce(tmp_path, '--variants', 'full')
+def test_failing_step_is_reported_and_resumed(smoke):
+    "Last in this file: it breaks the smoke reproduction's full model, which the tests above read."
+    tmp_path, ok = smoke
     assert ok.returncode == 0, ok.stderr[-3000:]
     # break the full model's checkpoint, and make the evaluation rerun: it must fail in the notebook, naming the cell
     (tmp_path/'results'/'.stamps'/'evaluate_full.json').unlink()
