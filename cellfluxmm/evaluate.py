@@ -95,8 +95,8 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     real_imgs = st.read_images(tp.pert_image)
     real = feats(real_imgs)
     rcfg = fit_readout(st.read_images(readout_rows(st)))
-    morph = lambda imgs: {'real': readout(real_imgs, rcfg), 'fake': readout(imgs, rcfg),
-                          'ref': readout_reference(st, tp, rcfg)}
+    real_m, ref_m = readout(real_imgs, rcfg), readout_reference(st, tp, rcfg)   # once for every baseline
+    morph = lambda imgs: {'real': real_m, 'fake': readout(imgs, rcfg), 'ref': ref_m}
     sd = SplitDraws(st, 'train', cfg.seed)
     trd = pd.DataFrame(sd.take(0, np.arange(len(sd))))
     img_lat, gene_lat = np.asarray(prep.cache.images), np.asarray(prep.cache.genes)
@@ -162,7 +162,7 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     pool = st.pairs.image.to_numpy()
     out['real_floor'] = real_floor(feats(st.read_images(pool)), seed=cfg.seed)
     other = trd.pert_image.to_numpy()[:len(tp)]   # real treated fields of training pairs: the readout's real-vs-real floor
-    out['real_floor']['readout_fd'] = readout_fd(readout(real_imgs, rcfg), readout(st.read_images(other), rcfg))
+    out['real_floor']['readout_fd'] = readout_fd(real_m, readout(st.read_images(other), rcfg))
     return out
 
 def compound_lookup(st, tp:pd.DataFrame, n_draws:int=2, seed:int=0) -> tuple[dict, np.ndarray]:
