@@ -237,8 +237,8 @@ def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=No
     "Figure 2: control / real / generated RGB composites per perturbation, and predicted vs real expression change."
     import matplotlib.pyplot as plt
     import anndata as ad
-    from .evaluate import readout_rows
-    from .readout import fit_readout, readout
+    from .evaluate import readout_config
+    from .readout import readout
     ev = Path(eval_dir)
     pp = pd.read_parquet(ev/'per_pair.parquet').reset_index(drop=True)
     gdir = Path(gene_eval_dir or ev)
@@ -256,7 +256,7 @@ def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=No
         np.asarray(gen.get_orthogonal_selection((ex.index.to_numpy(),))),
     )
     scale = rgb_scale(np.concatenate([ctrl, real]), 99.5)
-    rcfg = fit_readout(store.read_images(readout_rows(store)))
+    rcfg = readout_config(store)
     reads = [readout(x, rcfg) for x in (ctrl, real, fake)]
     k = len(ex)
     fig = plt.figure(figsize=(1.7 * k, 1.7 * 3 + (2.4 if adata is not None else 0)))
@@ -294,7 +294,9 @@ def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=No
                 ax.set_xlabel('real change', fontsize=8)
     fig.suptitle(
         'Control, real and generated cells (DNA / RNA / ER) with their morphology readout, and expression change,\n'
-        'for the active test compound of largest real effect in each MoA', fontsize=9
+        + ('for the active test compound of largest real effect in each MoA'
+           if 'active' in pp and pp.active.any() else 'for the test compound of largest real effect in each MoA'),
+        fontsize=9
     )
     fig.tight_layout()
     return fig
