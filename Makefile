@@ -13,7 +13,7 @@ PRESET ?= demo
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse real export clean-nbs lab
+.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse budget real export clean-nbs lab
 
 install: $(STAMP)
 
@@ -67,6 +67,12 @@ reproduce: $(STAMP)
 # after `make reproduce`: the model used backwards (a model that never saw some test compounds; figures/inverse.*)
 inverse: $(STAMP)
 	$(BIN)/cellfluxmm reproduce --preset $(PRESET) --inverse
+
+# after `make reproduce`: the full model on the class table and on compound features, and trained longer (figures/budget.*)
+BUDGET_RUNS ?= class:400,features:400,features:1200
+budget: $(STAMP)
+	@mkdir -p results/$(PRESET)
+	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/budget.ipynb', 'results/$(PRESET)/budget.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'runs': '$(BUDGET_RUNS)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/budget'}, progress_bar=True)"
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

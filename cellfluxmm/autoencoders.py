@@ -18,10 +18,11 @@ from tqdm.auto import tqdm
 from .core import CHANNELS, Config, atomic_path, latent_scaling, rng_for, scale_latents, unscale_latents
 
 # %% auto #0
-__all__ = ['SD_VAE', 'fingerprint', 'SmallVAEConfig', 'ImageAutoencoder', 'encode_images', 'decode_latents', 'AETrainConfig',
-           'train_image_autoencoder', 'calibrate_image_scaling', 'reconstruction_report', 'plot_reconstructions',
-           'save_image_autoencoder', 'load_image_autoencoder', 'GeneAEConfig', 'GeneAutoencoder',
-           'train_gene_autoencoder', 'gene_reconstruction', 'save_gene_autoencoder', 'load_gene_autoencoder']
+__all__ = ['SD_VAE', 'INTENSITY_KEY', 'fingerprint', 'SmallVAEConfig', 'ImageAutoencoder', 'encode_images', 'decode_latents',
+           'AETrainConfig', 'train_image_autoencoder', 'calibrate_intensity', 'calibrate_image_scaling',
+           'calibrate_pretrained', 'reconstruction_report', 'plot_reconstructions', 'save_image_autoencoder',
+           'load_image_autoencoder', 'GeneAEConfig', 'GeneAutoencoder', 'train_gene_autoencoder', 'gene_reconstruction',
+           'save_gene_autoencoder', 'load_gene_autoencoder']
 
 # %% ../nbs/04_autoencoders.ipynb #7b9b01a8
 def fingerprint(model:nn.Module, config:dict) -> str:
@@ -43,6 +44,7 @@ class SmallVAEConfig(Config):
 
 # %% ../nbs/04_autoencoders.ipynb #a248480f
 SD_VAE = 'stabilityai/sd-vae-ft-mse'  # the paper's image autoencoder (Stable Diffusion's VAE)
+INTENSITY_KEY = '_intensity_scale'  # in the VAE's config.json (a leading '_': diffusers keeps it without a warning)
 
 class ImageAutoencoder(nn.Module):
     "Encodes (B, 5, H, W) images channel by channel as pseudo-RGB through an `AutoencoderKL`; latents concatenated."
@@ -85,8 +87,19 @@ class ImageAutoencoder(nn.Module):
         "(C, h, w) of the latent of an image of `image_size`."
         return (self.latent_channels, image_size[0] // self.factor, image_size[1] // self.factor)
 
+    @property
+    def intensity_scale(self) -> torch.Tensor:
+        "(5,) per-stain gain from the [-1, 1] image scale to the VAE's input scale (1: none; see `calibrate_intensity`)."
+        return torch.tensor(self.vae.config.get(INTENSITY_KEY) or [1.0] * len(CHANNELS), dtype=torch.float32)
+
+    def to_vae(self, x:torch.Tensor) -> torch.Tensor:  # (B, 5, H, W) [-1, 1] -> the VAE's input scale
+        return (x + 1) * self.intensity_scale.to(x)[:, None, None] - 1
+    def from_vae(self, x:torch.Tensor) -> torch.Tensor:  # the inverse of `to_vae`
+        return (x + 1) / self.intensity_scale.to(x)[:, None, None] - 1
+
     def fingerprint(self) -> str:  # diffusers' bookkeeping keys (_name_or_path, ...) are not part of the model
-        return fingerprint(self.vae, {k: v for k, v in dict(self.vae.config).items() if not k.startswith('_')})
+        keep = lambda k: not k.startswith('_') or k == INTENSITY_KEY
+        return fingerprint(self.vae, {k: v for k, v in dict(self.vae.config).items() if keep(k)})
 
 # %% ../nbs/04_autoencoders.ipynb #68261480
 def encode_images(ae:ImageAutoencoder,
@@ -101,7 +114,7 @@ def encode_images(ae:ImageAutoencoder,
             f"images hold NaN/inf values in {int((~torch.isfinite(x)).flatten(1).any(1).sum())} of {len(x)} samples"
         )
     b, c, h, w = x.shape
-    rgb = x.reshape(b * c, 1, h, w).expand(-1, 3, -1, -1)   # (B*5, 3, H, W) pseudo-RGB
+    rgb = ae.to_vae(x).reshape(b * c, 1, h, w).expand(-1, 3, -1, -1)   # (B*5, 3, H, W) pseudo-RGB
     dist = ae.vae.encode(rgb).latent_dist
     z = dist.sample() if sample else dist.mean                # (B*5, lc, h', w')
     z = z.reshape(b, c * z.shape[1], *z.shape[2:])             # (B, 5*lc, h', w')
@@ -116,7 +129,7 @@ def decode_latents(ae:ImageAutoencoder,
     if cl != len(CHANNELS) * lc: raise ValueError(f"latent has {cl} channels, expected {len(CHANNELS)} x {lc}")
     z = unscale_latents(z, *ae.scaling).reshape(b * len(CHANNELS), lc, h, w)  # (B*5, lc, h, w)
     rgb = ae.vae.decode(z).sample                                            # (B*5, 3, H, W)
-    return rgb.mean(1).reshape(b, len(CHANNELS), *rgb.shape[2:])            # (B, 5, H, W)
+    return ae.from_vae(rgb.mean(1).reshape(b, len(CHANNELS), *rgb.shape[2:]))  # (B, 5, H, W)
 
 # %% ../nbs/04_autoencoders.ipynb #6ff8237b
 @dataclass
@@ -127,6 +140,7 @@ class AETrainConfig(Config):
     lr: float = 1e-3
     weight_decay: float = 1e-2
     kl_weight: float = 1e-6   # image AE only
+    intensity_quantile: float = 0.999  # image AE only: the intensity of each stain mapped to 1 (`calibrate_intensity`)
     val_every: int = 50
     patience: int = 5         # gene AE: validations without improvement before stopping
     seed: int = 0
@@ -145,12 +159,13 @@ def train_image_autoencoder(
         raise ValueError(f"images must be (N, {len(CHANNELS)}, H, W), got {tuple(data.shape)}")
     torch.manual_seed(cfg.seed); rng = rng_for(cfg.seed, 11)
     vx = data[:64] if vx is None or len(vx) == 0 else vx
+    calibrate_intensity(ae, data, cfg.intensity_quantile)
     opt = torch.optim.AdamW(ae.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     hist, ae = [], ae.train()
     bar = tqdm(range(cfg.steps), desc='image autoencoder', disable=not progress)
     for step in bar:
         idx = rng.integers(0, len(data), cfg.batch_size)
-        x = data[idx].reshape(-1, 1, *data.shape[2:]).expand(-1, 3, -1, -1)  # (B*5, 3, H, W)
+        x = ae.to_vae(data[idx]).reshape(-1, 1, *data.shape[2:]).expand(-1, 3, -1, -1)  # (B*5, 3, H, W)
         post = ae.vae.encode(x).latent_dist
         rec = ae.vae.decode(post.sample()).sample
         mse, kl = F.mse_loss(rec, x), post.kl().mean()
@@ -158,11 +173,23 @@ def train_image_autoencoder(
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         row = {'step': step + 1, 'mse': mse.item(), 'kl': kl.item()}
         if (step + 1) % cfg.val_every == 0 or step + 1 == cfg.steps:
-            with torch.no_grad(): row['val_mse'] = F.mse_loss(decode_latents(ae, encode_images(ae, vx)), vx).item()
+            with torch.no_grad():  # on the VAE's input scale, as the training loss
+                row['val_mse'] = F.mse_loss(ae.to_vae(decode_latents(ae, encode_images(ae, vx))), ae.to_vae(vx)).item()
             bar.set_postfix(mse=f"{row['mse']:.4f}", val=f"{row['val_mse']:.4f}")
         hist.append(row)
     calibrate_image_scaling(ae, data[:256])
     return pd.DataFrame(hist)
+
+@torch.no_grad()
+def calibrate_intensity(ae:ImageAutoencoder, x:torch.Tensor, # (N, 5, H, W) training images in [-1, 1]
+                        q:float=0.999, n:int=2000):          # the quantile mapped to 1; images it is taken over
+    "Set the per-stain gain (`ImageAutoencoder.intensity_scale`) that maps quantile `q` of `x` to 1."
+    if not 0 < q <= 1: raise ValueError(f"intensity quantile must be in (0, 1], got {q}")
+    v = x[:n].transpose(0, 1).reshape(len(CHANNELS), -1).float()
+    v = v[:, torch.randperm(v.shape[1], generator=torch.Generator().manual_seed(0))[:1_000_000]]  # quantile's size limit
+    top = torch.quantile(v, q, dim=1) + 1  # (5,) in [0, 2]
+    if (top <= 1e-6).any(): raise ValueError(f"stain(s) {[c for c, t in zip(CHANNELS, top) if t <= 1e-6]} are blank in the training images")
+    ae.vae.register_to_config(**{INTENSITY_KEY: (2.0 / top).tolist()})
 
 @torch.no_grad()
 def calibrate_image_scaling(ae:ImageAutoencoder, x:torch.Tensor):
@@ -171,15 +198,25 @@ def calibrate_image_scaling(ae:ImageAutoencoder, x:torch.Tensor):
     z = encode_images(ae, x)
     ae.vae.register_to_config(scaling_factor=float(1.0 / z.std()))
 
+def calibrate_pretrained(ae:ImageAutoencoder, x:torch.Tensor, q:float=0.999) -> ImageAutoencoder:
+    "Calibrate a pretrained VAE on a store's training images `x` as the small one is: intensity gain, then latent scale."
+    calibrate_intensity(ae, x, q); calibrate_image_scaling(ae, x[:256])
+    return ae
+
 # %% ../nbs/04_autoencoders.ipynb #133f20ec
 @torch.no_grad()
 def reconstruction_report(ae:ImageAutoencoder, x:torch.Tensor, # (N, 5, H, W) float images in [-1, 1]
                          ) -> pd.DataFrame:
-    "Per-channel reconstruction error: MAE and PSNR on the [-1, 1] scale."
+    "Per-channel reconstruction error: MAE and PSNR on the [-1, 1] scale; SSIM over the channel's intensity range in `x`."
+    from skimage.metrics import structural_similarity
     rec = decode_latents(ae.eval(), encode_images(ae, x))
     mse = ((rec - x) ** 2).mean((0, 2, 3))
+    xs, rs = x.numpy(), rec.numpy()
+    span = xs.max((0, 2, 3)) - xs.min((0, 2, 3))  # the stain's range in these fields (they fill a part of [-1, 1])
+    ssim = [np.mean([structural_similarity(xs[i, c], rs[i, c], data_range=float(span[c])) for i in range(len(xs))])
+            for c in range(len(CHANNELS))]
     return pd.DataFrame(
-        {'mae': (rec - x).abs().mean((0, 2, 3)).numpy(), 'psnr_db': (10 * torch.log10(4 / mse)).numpy()},
+        {'mae': (rec - x).abs().mean((0, 2, 3)).numpy(), 'psnr_db': (10 * torch.log10(4 / mse)).numpy(), 'ssim': ssim},
         index=pd.Index(CHANNELS, name='channel'),
     )
 

@@ -186,6 +186,10 @@ def _resume(out:Path, run:RunConfig, model, ema, opt, log) -> tuple[int, float]:
                 f"checkpoint {path} was made for another model (preset {ck['run'].preset}, variant {ck['run'].variant}); "
                 f"use another output folder or delete {out / 'checkpoints'}"
             )
+        if ck['run'].latents != run.latents:  # the same model on other latents (e.g. a retrained autoencoder)
+            log(f'{out} holds a run on other latents (prepared anew since): training from scratch')
+            _clear_run(out)
+            return 0, math.inf
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
         names = [n for n, _ in model.named_parameters()]
         ema.load_state_dict({**ck['state']['ema'], 'shadow_params': [ck['ema'][n] for n in names]})
@@ -194,6 +198,10 @@ def _resume(out:Path, run:RunConfig, model, ema, opt, log) -> tuple[int, float]:
         log(f'resuming from {path} (step {step})')
         return step, ck['state']['metrics'].get('best_score', math.inf)
     return 0, math.inf
+
+def _clear_run(out:Path):  # a run's checkpoints, best model and log
+    for p in (out/'checkpoints', out/'best'): shutil.rmtree(p, ignore_errors=True)
+    (out/'log.jsonl').unlink(missing_ok=True)
 
 def _truncate_log(f:Path, step:int):
     if not f.exists(): return

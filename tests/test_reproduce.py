@@ -79,3 +79,22 @@ def test_failing_step_is_reported_and_resumed(smoke):
     assert "step 'evaluate full' failed in nbs/paper/evaluate.ipynb, cell [" in bad.stderr and 'evaluate_full.ipynb' in bad.stderr
     assert (tmp_path/'results'/'evaluate_full.ipynb').exists()          # the executed notebook is kept
     assert bad.stdout.count('up to date') == 2                             # prepare and train were not redone
+
+def test_budget_notebook_on_smoke(smoke):
+    "`make budget`'s notebook: each `conditioning:steps` trained from scratch and scored; a table, its markdown and a plot."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    pm = Path(sys.executable).parent/'papermill'
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([str(pm), '--log-level', 'WARNING', root/'nbs'/'paper'/'budget.ipynb', tmp/'budget.ipynb',
+                          '-p', 'preset', 'smoke', '-p', 'data_dir', str(tmp/'data'), '-p', 'out_dir', str(tmp/'bfig'),
+                          '-p', 'work_dir', str(tmp/'budget'), '-p', 'runs', 'class:4,features:4', '-p', 'pairs', '8',
+                          '-p', 'progress', 'False'], capture_output=True, text=True, timeout=600, cwd=root)
+    assert out.returncode == 0, out.stderr[-3000:]
+    t = pd.read_csv(tmp/'bfig'/'budget.csv')
+    base = t[t.conditioning.str.startswith('baseline: ')]
+    t = t.drop(base.index)
+    assert list(t.conditioning) == ['class', 'features'] and list(t.steps) == [4, 4]
+    assert t['gene MAE'].notna().all() and (t['training s'] > 0).all()
+    assert 'baseline: copy the control' in set(base.conditioning) and base['gene MAE'].notna().all()
+    assert (tmp/'bfig'/'budget.png').exists() and 'features 4' in (tmp/'bfig'/'budget.md').read_text()
