@@ -50,13 +50,27 @@ def run_folder(results_dir:str|Path, variant:str, seed:int=0) -> Path:
     "Where a variant's run of training seed `seed` lives: `<variant>/` for seed 0, `<variant>_seed<k>/` for the others."
     return Path(results_dir)/(variant if seed == 0 else f'{variant}_seed{seed}')
 
-def load_results(results_dir:str|Path, variants=tuple(VARIANT_NAMES)) -> dict:
-    "For each variant evaluated under `results_dir`, the metrics.json of each training seed (a list, seed 0 first)."
+def _latents_key(run_dir:Path):
+    "The latent-cache key a run was trained on (its run.json's `latents`), None where unrecorded."
+    f = Path(run_dir)/'run.json'
+    return json.loads(f.read_text()).get('latents') if f.exists() else None
+
+def load_results(results_dir:str|Path, variants=tuple(VARIANT_NAMES), verbose:bool=True) -> dict:
+    """For each variant evaluated under `results_dir`, the metrics.json of each training seed (a list, seed 0 first).
+    Seed runs trained on other latents than the variant's seed 0 (left over from before the data were prepared again)
+    are dropped, saying so."""
     out = {}
     for v in variants:
         seeds = [0] + sorted(int(p.name.rsplit('_seed', 1)[1]) for p in Path(results_dir).glob(f'{v}_seed*')
                              if p.name.rsplit('_seed', 1)[1].isdigit())
-        runs = [json.loads(f.read_text()) for k in seeds if (f := run_folder(results_dir, v, k)/'eval'/'metrics.json').exists()]
+        ref, runs = _latents_key(run_folder(results_dir, v, 0)), []
+        for k in seeds:
+            f = run_folder(results_dir, v, k)/'eval'/'metrics.json'
+            if not f.exists(): continue
+            if k and ref is not None and (key := _latents_key(f.parent.parent)) != ref:
+                if verbose: print(f"left out {f.parent.parent}: trained on latents {key}, seed 0 on {ref}")
+                continue
+            runs.append(json.loads(f.read_text()))
         if runs: out[v] = runs
     if not out:
         raise FileNotFoundError(
