@@ -13,7 +13,7 @@ PRESET ?= demo
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse budget real export clean-nbs lab
+.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler real export outputs clean-nbs lab
 
 install: $(STAMP)
 
@@ -73,6 +73,19 @@ BUDGET_RUNS ?= class:400,features:400,features:1200
 budget: $(STAMP)
 	@mkdir -p results/$(PRESET)
 	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/budget.ipynb', 'results/$(PRESET)/budget.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'runs': '$(BUDGET_RUNS)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/budget'}, progress_bar=True)"
+
+# after `make reproduce`: the full model sampled with Euler and Heun at several step counts (figures/sampler_steps.*)
+SAMPLERS ?= euler:5,euler:10,euler:20,euler:50,heun:5,heun:10
+sampler: $(STAMP)
+	@mkdir -p results/$(PRESET)
+	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/sampler_steps.ipynb', 'results/$(PRESET)/sampler_steps.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'run_dir': 'results/$(PRESET)/full', 'samplers': '$(SAMPLERS)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/sampler'}, progress_bar=True)"
+
+# rerun the component notebooks and store their outputs (tables, pictures) for readers; after `make reproduce`
+# the evaluation notebook shows the demo model beside its baselines too. One notebook: make outputs NBS=nbs/06_flow.ipynb
+NBS ?= $(wildcard nbs/[0-9]*.ipynb)
+outputs: $(STAMP)
+	$(BIN)/python -c "import sys; from cellfluxmm.cli import store_outputs; store_outputs(sys.argv[1:])" $(NBS)
+	@$(BIN)/nbdev_clean
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

@@ -18,7 +18,8 @@ from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, simula
 # %% auto #0
 __all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare',
            'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_notebook',
-           'run_steps', 'cmd_reproduce', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'cmd_bench', 'parser', 'main']
+           'run_steps', 'cmd_reproduce', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_bench',
+           'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -312,6 +313,44 @@ def cmd_screen(a):
     t = screen(p, reference=a.reference, target=target, controls=controls, candidates=_candidates(a), score=a.score,
                progress=not a.quiet)
     _write_ranking(t, a.out, 'screen'); return 0
+
+# %% ../nbs/12_cli.ipynb #4ca2ba00
+_WIDGET_MIME = 'application/vnd.jupyter.widget-view+json'
+
+def _flags(source:str) -> set:
+    "The nbdev directives of a cell (`#| slow` -> {'slow'})."
+    return {w.rstrip(':') for l in source.splitlines() if l.startswith('#|') for w in l[2:].split()[:1]}
+
+def _reader_output(o) -> bool:
+    "Whether an output is worth storing: not stderr (warnings, progress bars), not a widget."
+    if o.get('output_type') == 'stream': return o.get('name') == 'stdout' and bool(''.join(o.get('text', '')).strip())
+    return _WIDGET_MIME not in (o.get('data') or {})
+
+def store_outputs(paths, skip_flags=('slow',), progress:bool=True) -> list[Path]:
+    "Run each notebook in `paths` in its folder, cells flagged `skip_flags` left out, and write it back with its reader outputs."
+    from execnb.nbio import read_nb, write_nb
+    from execnb.shell import CaptureShell
+    from fastcore.xtras import working_directory
+    import os
+    os.environ.setdefault('IN_TEST', '1')
+    done = []
+    for fn in map(lambda x: Path(x).resolve(), paths):
+        nb, t0 = read_nb(fn), time.time()
+        for c in nb.cells:
+            if c.cell_type == 'code': c.outputs, c.execution_count = [], None
+        skip = lambda c: (c.cell_type != 'code' or bool(_flags(c.source) & set(skip_flags))
+                          or any(l.lstrip().startswith(('nbdev_export(', 'nbdev.nbdev_export(')) for l in c.source.splitlines()))
+        sh = CaptureShell(fn, mpl_format='png')
+        try:
+            with working_directory(fn.parent): sh.run_all(nb, exc_stop=True, preproc=skip)
+        except Exception as e:
+            raise StepFailed(f'{fn.name} failed, so its outputs were not stored (the file is unchanged): '
+                             f'{type(e).__name__}: {e}') from e
+        for c in nb.cells:
+            if c.cell_type == 'code': c.outputs = [o for o in c.get('outputs', []) if _reader_output(o)]
+        write_nb(nb, fn); done.append(fn)
+        if progress: print(f'{fn.name}: outputs stored ({_fmt(time.time() - t0)})')
+    return done
 
 # %% ../nbs/12_cli.ipynb #8e8adb65
 def cmd_bench(a):

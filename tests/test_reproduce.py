@@ -98,3 +98,23 @@ def test_budget_notebook_on_smoke(smoke):
     assert t['gene MAE'].notna().all() and (t['training s'] > 0).all()
     assert 'baseline: copy the control' in set(base.conditioning) and base['gene MAE'].notna().all()
     assert (tmp/'bfig'/'budget.png').exists() and 'features 4' in (tmp/'bfig'/'budget.md').read_text()
+
+def test_sampler_steps_notebook_on_smoke(smoke):
+    "`make sampler`'s notebook: each `solver:steps` scored on the same pairs, the noise of a repeat, a table and a plot."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    pm = Path(sys.executable).parent/'papermill'
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([str(pm), '--log-level', 'WARNING', root/'nbs'/'paper'/'sampler_steps.ipynb', tmp/'sampler.ipynb',
+                          '-p', 'preset', 'smoke', '-p', 'data_dir', str(tmp/'data'), '-p', 'run_dir', str(tmp/'results'/'full'),
+                          '-p', 'out_dir', str(tmp/'sfig'), '-p', 'work_dir', str(tmp/'sampler'),
+                          '-p', 'samplers', 'euler:2,euler:5,heun:2', '-p', 'pairs', '8', '-p', 'progress', 'False'],
+                         capture_output=True, text=True, timeout=600, cwd=root)
+    assert out.returncode == 0, out.stderr[-3000:]
+    t = pd.read_csv(tmp/'sfig'/'sampler_steps.csv')
+    runs = t[t.solver.isin(['euler', 'heun'])]
+    assert list(runs.solver) == ['euler', 'euler', 'heun'] and list(runs['velocity evaluations']) == [2, 5, 4]
+    assert runs['gene MAE'].notna().all() and runs['FID 1K'].notna().all()
+    assert runs['within noise of the largest'].astype(bool).iloc[1]      # the largest is within noise of itself
+    assert t.solver.str.startswith('noise: ').sum() == 1 and t.solver.str.startswith('baseline: ').sum() >= 1
+    assert (tmp/'sfig'/'sampler_steps.png').exists() and 'heun 2' in (tmp/'sfig'/'sampler_steps.md').read_text()
