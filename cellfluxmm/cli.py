@@ -454,7 +454,7 @@ def parser() -> argparse.ArgumentParser:
     ep.add_argument('--run', help='the run folder (default results/PRESET/VARIANT)')
     ep.add_argument('--out', help='where the outputs go (default RUN/eval)')
     ep.add_argument('--draws', type=int, help="draws per test pair (default: the preset's); > 1 also scores their mean")
-    ep.add_argument('--steps', type=int, help="Euler steps (default: the preset's)")
+    ep.add_argument('--steps', type=int, help="sampler steps (default: the preset's, with its solver)")
     ep.add_argument('--device', help="auto, cpu or cuda (default: the preset's, auto)")
     ep.add_argument('--quiet', action='store_true', help=QUIET)
     ep.set_defaults(fn=cmd_evaluate)

@@ -22,9 +22,10 @@ from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_
     nearest_compound_effect, real_floor, retrieval, rgb_scale, to_rgb8)
 
 # %% auto #0
-__all__ = ['PROFILE_BASELINES_VERSION', 'test_pairs', 'condition', 'control_reference', 'readout_rows', 'readout_config',
-           'readout_reference', 'baselines', 'compound_lookup', 'active_compounds', 'score', 'check_no_leaks',
-           'profile_baselines', 'by_seen', 'evaluate', 'draw_scores', 'more_draws']
+__all__ = ['SAMPLER_FIELDS', 'PROFILE_BASELINES_VERSION', 'test_pairs', 'condition', 'control_reference', 'readout_rows',
+           'readout_config', 'readout_reference', 'baseline_settings', 'baselines', 'compound_lookup',
+           'active_compounds', 'score', 'check_no_leaks', 'profile_baselines', 'by_seen', 'sampler_name', 'evaluate',
+           'draw_scores', 'more_draws']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -77,11 +78,18 @@ def _decode(prep:Prepared, z:torch.Tensor, bs:int, progress:bool, desc:str) -> n
     return np.concatenate([images_to_uint16(decode_latents(prep.image_ae, z[s:s + bs]))
                            for s in tqdm(range(0, len(z), bs), desc=desc, disable=not progress)])
 
+# %% ../nbs/10_evaluate.ipynb #c28681e1
+SAMPLER_FIELDS = ('n_steps', 'solver', 'cfg_scale', 'batch_size', 'device')
+
+def baseline_settings(cfg:EvalConfig) -> dict:
+    "The evaluation settings the baselines depend on: all but the model's sampler (so trying samplers reuses them)."
+    return {k: v for k, v in cfg.to_dict().items() if k not in SAMPLER_FIELDS}
+
 # %% ../nbs/10_evaluate.ipynb #49acda2c
 def baselines(prep:Prepared, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
     "Metrics of the model-free baselines and of the real-vs-real floor on the test pairs (cached in DATA/eval_baselines/)."
     cfg = cfg or prep.config.eval
-    key = {'latents': prep.cache.meta['key'], 'eval': cfg.to_dict()}
+    key = {'latents': prep.cache.meta['key'], 'eval': baseline_settings(cfg)}
     if not prep.store.has_images: key['profile_baselines'] = PROFILE_BASELINES_VERSION  # bumped when that set changes
     def build(f): (f/'metrics.json').write_text(json.dumps(_baselines(prep, cfg, progress), indent=2))
     return cached(prep.data_dir/'eval_baselines', key, build, lambda f: json.loads((f/'metrics.json').read_text()))
@@ -334,6 +342,12 @@ def by_seen(seen:np.ndarray, cfg:EvalConfig, real_f=None, fake_f=None, gm:pd.Dat
         out[f'model_{name}'] = part
     return out
 
+# %% ../nbs/10_evaluate.ipynb #8a20c952
+def sampler_name(solver:str, n_steps:int) -> str:
+    "How captions name a sampler: 'Heun 5 steps (10 velocity evaluations)', 'Euler 50 steps'."
+    evals = {'heun': 2}.get(solver, 1) * n_steps
+    return f"{solver.capitalize()} {n_steps} steps" + (f" ({evals} velocity evaluations)" if evals != n_steps else '')
+
 # %% ../nbs/10_evaluate.ipynb #4daf52e3
 def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
     "Sample the test split with the run's best EMA model, score it, write the outputs; returns the metrics."
@@ -369,6 +383,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
         'n_pairs': len(tp),
         'extractor': base['extractor'],
         'n_steps': cfg.n_steps,
+        'solver': cfg.solver,
         'cfg_scale': cfg.cfg_scale,
         'sampling_seconds': round(sample_s, 1),
     }

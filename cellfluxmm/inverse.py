@@ -236,6 +236,7 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
         'queries': Q,
         'seconds_per_query': seconds / Q,
         'n_steps': p.n_steps,
+        'solver': p.solver,
         'cfg_scale': p.cfg_scale,
     }
 

@@ -42,7 +42,7 @@ class Predictor:
     def __repr__(self):
         return (
             f"Predictor({self.run_dir}: {self.run.variant} ({'+'.join(self.modalities)}), preset {self.run.preset}, "
-            f"{len(self.compounds)} compounds, {self.run.sit.cond} conditioning, Euler {self.n_steps}, guidance {self.cfg_scale})"
+            f"{len(self.compounds)} compounds, {self.run.sit.cond} conditioning, {self.solver.capitalize()} {self.n_steps} steps, guidance {self.cfg_scale})"
         )
 
     def compound_index(self, compounds:str|int|typing.Sequence) -> np.ndarray:

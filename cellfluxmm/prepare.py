@@ -128,7 +128,8 @@ PRESETS: dict[str, Preset] = {
             ckpt_every=200,
             log_every=20,
         ),
-        eval=EvalConfig(n_steps=10, extractor_steps=200, n_draws=3, draw_pairs=1000),
+        # Heun 5 steps: the 10 velocity evaluations of Euler 10, far closer to the path's end (figures/sampler_steps.md)
+        eval=EvalConfig(n_steps=5, solver='heun', extractor_steps=200, n_draws=3, draw_pairs=1000),
     ),
     'l1000': Preset(  # real L1000 profiles alone (`cellfluxmm data build --l1000`): the gene-only model on a CPU
         sim='',
