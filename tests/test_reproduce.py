@@ -67,29 +67,20 @@ def test_predict_infer_screen_after_reproduction(smoke):
         bad = cli(*args, '--run', run, *extra, '--out', tmp/'bad', '--quiet')
         assert bad.returncode == 2 and bad.stderr.startswith('error:') and msg in bad.stderr, bad.stderr
 
-def test_failing_step_is_reported_and_resumed(smoke):
-    "Last in this file: it breaks the smoke reproduction's full model, which the tests above read."
-    tmp_path, ok = smoke
-    assert ok.returncode == 0, ok.stderr[-3000:]
-    # break the full model's checkpoint, and make the evaluation rerun: it must fail in the notebook, naming the cell
-    (tmp_path/'results'/'.stamps'/'evaluate_full.json').unlink()
-    (tmp_path/'results'/'full'/'best'/'ema.safetensors').write_bytes(b'broken')
-    bad = reproduce(tmp_path, '--variants', 'full')
-    assert bad.returncode == 1
-    assert "step 'evaluate full' failed in nbs/paper/evaluate.ipynb, cell [" in bad.stderr and 'evaluate_full.ipynb' in bad.stderr
-    assert (tmp_path/'results'/'evaluate_full.ipynb').exists()          # the executed notebook is kept
-    assert bad.stdout.count('up to date') == 2                             # prepare and train were not redone
+def paper_notebook(tmp, name, **params):
+    "Run nbs/paper/NAME with papermill on the smoke reproduction's data folder (8 test pairs, no progress bars)."
+    pm = Path(sys.executable).parent/'papermill'
+    root = Path(__file__).resolve().parents[1]
+    params = {'preset': 'smoke', 'data_dir': tmp/'data', 'pairs': 8, 'progress': False, **params}
+    args = [a for k, v in params.items() for a in ('-p', k, str(v))]
+    return subprocess.run([str(pm), '--log-level', 'WARNING', root/'nbs'/'paper'/name, tmp/name, *args],
+                          capture_output=True, text=True, timeout=600, cwd=root)
 
 def test_budget_notebook_on_smoke(smoke):
     "`make budget`'s notebook: each `conditioning:steps` trained from scratch and scored; a table, its markdown and a plot."
     tmp, r = smoke
     assert r.returncode == 0, r.stderr[-3000:]
-    pm = Path(sys.executable).parent/'papermill'
-    root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([str(pm), '--log-level', 'WARNING', root/'nbs'/'paper'/'budget.ipynb', tmp/'budget.ipynb',
-                          '-p', 'preset', 'smoke', '-p', 'data_dir', str(tmp/'data'), '-p', 'out_dir', str(tmp/'bfig'),
-                          '-p', 'work_dir', str(tmp/'budget'), '-p', 'runs', 'class:4,features:4', '-p', 'pairs', '8',
-                          '-p', 'progress', 'False'], capture_output=True, text=True, timeout=600, cwd=root)
+    out = paper_notebook(tmp, 'budget.ipynb', out_dir=tmp/'bfig', work_dir=tmp/'budget', runs='class:4,features:4')
     assert out.returncode == 0, out.stderr[-3000:]
     t = pd.read_csv(tmp/'bfig'/'budget.csv')
     base = t[t.conditioning.str.startswith('baseline: ')]
@@ -103,18 +94,26 @@ def test_sampler_steps_notebook_on_smoke(smoke):
     "`make sampler`'s notebook: each `solver:steps` scored on the same pairs, the noise of a repeat, a table and a plot."
     tmp, r = smoke
     assert r.returncode == 0, r.stderr[-3000:]
-    pm = Path(sys.executable).parent/'papermill'
-    root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([str(pm), '--log-level', 'WARNING', root/'nbs'/'paper'/'sampler_steps.ipynb', tmp/'sampler.ipynb',
-                          '-p', 'preset', 'smoke', '-p', 'data_dir', str(tmp/'data'), '-p', 'run_dir', str(tmp/'results'/'full'),
-                          '-p', 'out_dir', str(tmp/'sfig'), '-p', 'work_dir', str(tmp/'sampler'),
-                          '-p', 'samplers', 'euler:2,euler:5,heun:2', '-p', 'pairs', '8', '-p', 'progress', 'False'],
-                         capture_output=True, text=True, timeout=600, cwd=root)
+    out = paper_notebook(tmp, 'sampler_steps.ipynb', run_dir=tmp/'results'/'full', out_dir=tmp/'sfig', work_dir=tmp/'sampler',
+                         samplers='euler:2,euler:5,heun:2')
     assert out.returncode == 0, out.stderr[-3000:]
     t = pd.read_csv(tmp/'sfig'/'sampler_steps.csv')
     runs = t[t.solver.isin(['euler', 'heun'])]
     assert list(runs.solver) == ['euler', 'euler', 'heun'] and list(runs['velocity evaluations']) == [2, 5, 4]
-    assert runs['gene MAE'].notna().all() and runs['FID 1K'].notna().all()
+    assert runs['gene MAE'].notna().all() and runs['Pearson delta'].notna().all()   # (FID 1K needs 1,000 pairs)
     assert runs['within noise of the largest'].astype(bool).iloc[1]      # the largest is within noise of itself
     assert t.solver.str.startswith('noise: ').sum() == 1 and t.solver.str.startswith('baseline: ').sum() >= 1
     assert (tmp/'sfig'/'sampler_steps.png').exists() and 'heun 2' in (tmp/'sfig'/'sampler_steps.md').read_text()
+
+def test_failing_step_is_reported_and_resumed(smoke):
+    "Last in this file: it breaks the smoke reproduction's full model, which the tests above read."
+    tmp_path, ok = smoke
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    # break the full model's checkpoint, and make the evaluation rerun: it must fail in the notebook, naming the cell
+    (tmp_path/'results'/'.stamps'/'evaluate_full.json').unlink()
+    (tmp_path/'results'/'full'/'best'/'ema.safetensors').write_bytes(b'broken')
+    bad = reproduce(tmp_path, '--variants', 'full')
+    assert bad.returncode == 1
+    assert "step 'evaluate full' failed in nbs/paper/evaluate.ipynb, cell [" in bad.stderr and 'evaluate_full.ipynb' in bad.stderr
+    assert (tmp_path/'results'/'evaluate_full.ipynb').exists()          # the executed notebook is kept
+    assert bad.stdout.count('up to date') == 2                             # prepare and train were not redone
