@@ -13,7 +13,7 @@ PRESET ?= demo
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler real export outputs clean-nbs lab
+.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler guidance real export outputs clean-nbs lab
 
 install: $(STAMP)
 
@@ -79,6 +79,13 @@ SAMPLERS ?= euler:5,euler:10,euler:20,euler:50,heun:5,heun:10
 sampler: $(STAMP)
 	@mkdir -p results/$(PRESET)
 	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/sampler_steps.ipynb', 'results/$(PRESET)/sampler_steps.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'run_dir': 'results/$(PRESET)/full', 'samplers': '$(SAMPLERS)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/sampler'}, progress_bar=True)"
+
+# after `make reproduce`: the full model sampled on the validation pairs at several guidance scales per modality (figures/guidance.*)
+IMAGE_SCALES ?= 1,1.2,2,3,4,6
+GENE_SCALES ?= 1,1.2,2,3
+guidance: $(STAMP)
+	@mkdir -p results/$(PRESET)
+	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/guidance.ipynb', 'results/$(PRESET)/guidance.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'run_dir': 'results/$(PRESET)/full', 'image_scales': '$(IMAGE_SCALES)', 'gene_scales': '$(GENE_SCALES)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/guidance'}, progress_bar=True)"
 
 # rerun the component notebooks and store their outputs (tables, pictures) for readers; after `make reproduce`
 # the evaluation notebook shows the demo model beside its baselines too. One notebook: make outputs NBS=nbs/06_flow.ipynb

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .core import CHANNELS, atomic_path, cached, get_device, ridge_fit, rng_for, tune_runtime
 from .data import SplitDraws, images_to_uint16, replicate_reproducibility, write_ome_zarr
 from .autoencoders import decode_latents
-from .sampler import generate
+from .sampler import EVALS_PER_STEP, generate, guidance_name
 from .prepare import EvalConfig, Prepared, load_ema_model
 from .sit import with_dose
 from .readout import ReadoutConfig, fit_readout, readout, readout_fd, shift_correlation
@@ -22,10 +22,10 @@ from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_
     nearest_compound_effect, real_floor, retrieval, rgb_scale, to_rgb8)
 
 # %% auto #0
-__all__ = ['SAMPLER_FIELDS', 'PROFILE_BASELINES_VERSION', 'test_pairs', 'condition', 'control_reference', 'readout_rows',
-           'readout_config', 'readout_reference', 'baseline_settings', 'baselines', 'compound_lookup',
-           'active_compounds', 'score', 'check_no_leaks', 'profile_baselines', 'by_seen', 'sampler_name', 'evaluate',
-           'draw_scores', 'more_draws']
+__all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'PROFILE_BASELINES_VERSION', 'test_pairs', 'condition',
+           'control_reference', 'readout_rows', 'readout_config', 'readout_reference', 'baseline_settings', 'baselines',
+           'compound_lookup', 'active_compounds', 'score', 'check_no_leaks', 'profile_baselines', 'by_seen',
+           'sampler_name', 'evaluate', 'draw_scores', 'more_draws']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -79,20 +79,22 @@ def _decode(prep:Prepared, z:torch.Tensor, bs:int, progress:bool, desc:str) -> n
                            for s in tqdm(range(0, len(z), bs), desc=desc, disable=not progress)])
 
 # %% ../nbs/10_evaluate.ipynb #c28681e1
-SAMPLER_FIELDS = ('n_steps', 'solver', 'cfg_scale', 'batch_size', 'device')
+SAMPLER_FIELDS = ('n_steps', 'solver', 'cfg_scale', 'image_cfg_scale', 'batch_size', 'device')
+DRAW_FIELDS = ('n_draws', 'draw_pairs')  # the model's extra draws (the baselines' distributions have their own count)
+LOOKUP_DRAWS = 2  # the lookup as a distribution: two draws of its compound's training replicates
 
 def baseline_settings(cfg:EvalConfig) -> dict:
-    "The evaluation settings the baselines depend on: all but the model's sampler (so trying samplers reuses them)."
-    return {k: v for k, v in cfg.to_dict().items() if k not in SAMPLER_FIELDS}
+    "The evaluation settings the baselines depend on: all but the model's sampler and draws (so trying samplers reuses them)."
+    return {k: v for k, v in cfg.to_dict().items() if k not in SAMPLER_FIELDS + DRAW_FIELDS}
 
 # %% ../nbs/10_evaluate.ipynb #49acda2c
 def baselines(prep:Prepared, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
-    "Metrics of the model-free baselines and of the real-vs-real floor on the test pairs (cached in DATA/eval_baselines/)."
+    "Metrics of the model-free baselines and of the real-vs-real floor on the test pairs (cached in DATA/eval_baselines/<split>_<pairs>/)."
     cfg = cfg or prep.config.eval
     key = {'latents': prep.cache.meta['key'], 'eval': baseline_settings(cfg)}
     if not prep.store.has_images: key['profile_baselines'] = PROFILE_BASELINES_VERSION  # bumped when that set changes
     def build(f): (f/'metrics.json').write_text(json.dumps(_baselines(prep, cfg, progress), indent=2))
-    return cached(prep.data_dir/'eval_baselines', key, build, lambda f: json.loads((f/'metrics.json').read_text()))
+    return cached(prep.data_dir/'eval_baselines'/f'{cfg.split}_{cfg.max_pairs}', key, build, lambda f: json.loads((f/'metrics.json').read_text()))
 
 def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     st, tp = prep.store, test_pairs(prep, cfg)
@@ -163,7 +165,7 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
         z_r = torch.from_numpy((img_lat[tp.ctrl_image] + (qd @ ci + ii).reshape(img_lat[tp.ctrl_image].shape)).astype(np.float32))
         preds['ridge_descriptors'] = (_decode(prep, z_r, cfg.batch_size, progress, 'decoding descriptor-ridge baseline'),
                                       genes[tp.ctrl_gene] + qd @ cg + ig)
-    lookup, draws = compound_lookup(st, tp, max(cfg.n_draws, 2), cfg.seed)
+    lookup, draws = compound_lookup(st, tp, LOOKUP_DRAWS, cfg.seed)
     if not unseen.all(): preds['compound_lookup'] = (st.read_images(lookup['image']), lookup['profile'])
     active = tp.compound_id.isin(active_compounds(st)).to_numpy()
     out = {'extractor': net.name, 'n_pairs': len(tp), 'n_active': int(active.sum())}
@@ -345,7 +347,7 @@ def by_seen(seen:np.ndarray, cfg:EvalConfig, real_f=None, fake_f=None, gm:pd.Dat
 # %% ../nbs/10_evaluate.ipynb #8a20c952
 def sampler_name(solver:str, n_steps:int) -> str:
     "How captions name a sampler: 'Heun 5 steps (10 velocity evaluations)', 'Euler 50 steps'."
-    evals = {'heun': 2}.get(solver, 1) * n_steps
+    evals = EVALS_PER_STEP[solver] * n_steps
     return f"{solver.capitalize()} {n_steps} steps" + (f" ({evals} velocity evaluations)" if evals != n_steps else '')
 
 # %% ../nbs/10_evaluate.ipynb #4daf52e3
@@ -367,12 +369,14 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
         model,
         z0,
         y,
-        scale=cfg.cfg_scale,
+        scale=cfg.guidance,
         n_steps=cfg.n_steps,
         solver=cfg.solver,
         batch_size=cfg.batch_size,
         device=device,
         progress=progress,
+        source_noise=run.flow.source_noise,
+        generator=torch.Generator().manual_seed(cfg.seed),
     )
     sample_s = time.time() - t0
     base = baselines(prep, cfg, progress)
@@ -384,7 +388,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
         'extractor': base['extractor'],
         'n_steps': cfg.n_steps,
         'solver': cfg.solver,
-        'cfg_scale': cfg.cfg_scale,
+        'cfg_scale': cfg.guidance,
         'sampling_seconds': round(sample_s, 1),
     }
     per_pair = tp[['pair', 'compound_id', 'dose', 'moa', 'plate', 'ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene']].copy()
@@ -412,12 +416,12 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
                'X': 'predicted profile (one draw)', 'layers': {'real': 'the real treated profile', 'control': 'the drawn control profile the prediction started from',
                           'reference': "the mean control profile of the treated profile's plate (what changes are measured from)"},
                'run': str(Path(run_dir).resolve()), 'preset': run.preset, 'variant': run.variant, 'n_steps': cfg.n_steps,
-               'cfg_scale': cfg.cfg_scale, 'solver': cfg.solver, 'split': cfg.split, 'dose_units': 'µM'}
+               'cfg_scale': cfg.guidance, 'solver': cfg.solver, 'split': cfg.split, 'dose_units': 'µM'}
         obs = per_pair.assign(well=st.gene_obs.well.to_numpy()[tp.pert_gene])
         _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], obs, st, uns, ref)
         if cfg.n_draws > 1:  # the mean of several draws, each from another control: a point prediction without sampling noise
             n = min(cfg.draw_pairs or len(tp), len(tp))  # the first n test pairs (the draws' cost is the sampler's)
-            draws = more_draws(model, prep, tp.iloc[:n], y[:n], cfg, prof[:n], mods, device, progress)
+            draws = more_draws(model, prep, tp.iloc[:n], y[:n], cfg, prof[:n], mods, device, progress, run.flow.source_noise)
             if n == len(tp):
                 mean = draws.mean(0)
                 gmm = gene_metrics(mean, genes[tp.pert_gene], ref, tp.compound_id.to_numpy(), cfg.top_k)
@@ -451,7 +455,7 @@ def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray
 
 @torch.no_grad()
 def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalConfig, first:np.ndarray, mods,
-               device, progress:bool=False) -> np.ndarray:
+               device, progress:bool=False, source_noise:float|dict=0.0) -> np.ndarray:
     "(n_draws, N, G) decoded profiles of `cfg.n_draws` draws per test pair: `first`, then one per later epoch's controls."
     sd = SplitDraws(prep.store, cfg.split, cfg.seed)
     img_lat, gene_lat = np.asarray(prep.cache.images), np.asarray(prep.cache.genes)
@@ -461,8 +465,9 @@ def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalCo
         if not (d['pair'] == tp.pair.to_numpy()).all(): raise RuntimeError("the draws of another epoch hold other pairs")
         z0 = {'gene': torch.from_numpy(gene_lat[d['ctrl_gene']])}
         if 'image' in mods: z0['image'] = torch.from_numpy(img_lat[d['ctrl_image']])
-        g = generate(model, z0, y, scale=cfg.cfg_scale, n_steps=cfg.n_steps, solver=cfg.solver,
-                     batch_size=cfg.batch_size, device=device)
+        g = generate(model, z0, y, scale=cfg.guidance, n_steps=cfg.n_steps, solver=cfg.solver,
+                     batch_size=cfg.batch_size, device=device, source_noise=source_noise,
+                     generator=torch.Generator().manual_seed(cfg.seed + k))
         out.append(prep.gene_ae.decode(g['gene'].float()).numpy().astype(np.float32))
     return np.stack(out)
 

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from .core import MODALITIES, Config, interpolate
 
 # %% auto #0
-__all__ = ['TIME_SAMPLING', 'DEFAULT_BETA', 'VARIANTS', 'sample_time', 'PathSample', 'rectified_path', 'Variant', 'FlowConfig',
-           'variant_flow', 'flow_loss']
+__all__ = ['TIME_SAMPLING', 'DEFAULT_BETA', 'VARIANTS', 'sample_time', 'PathSample', 'noisy_source', 'rectified_path', 'Variant',
+           'FlowConfig', 'variant_flow', 'flow_loss']
 
 # %% ../nbs/06_flow.ipynb #e1798fe4
 TIME_SAMPLING = ('uniform', 'logit_normal')
@@ -30,16 +30,23 @@ class PathSample:
     x_t: dict         # modality -> z_t
     dx_t: dict        # modality -> z_1 - z_0 (the target velocity)
 
-def rectified_path(z0:dict, z1:dict, t:torch.Tensor, source_noise:float=0.0,
+def noisy_source(z0:dict,
+                 source_noise:float|dict=0.0,  # std of the noise: one for every modality, or {modality: std}
+                 generator:torch.Generator|None=None) -> dict:
+    "The control latents with Gaussian noise added (per modality; a modality without a std is left as it is)."
+    if not isinstance(source_noise, dict): source_noise = {k: source_noise for k in z0}
+    elif unknown := sorted(set(source_noise) - set(MODALITIES)):
+        raise ValueError(f"source noise names unknown modality {unknown}; the modalities are {list(MODALITIES)}")
+    return {k: a + source_noise[k] * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype)
+            if source_noise.get(k) else a for k, a in z0.items()}
+
+def rectified_path(z0:dict, z1:dict, t:torch.Tensor, source_noise:float|dict=0.0,
                    generator:torch.Generator|None=None) -> PathSample:
-    "The straight path from `z0` to `z1` at times `t`; optional Gaussian noise on the source."
+    "The straight path from `z0` to `z1` at times `t`; optional Gaussian noise on the source (`noisy_source`)."
     if set(z0) != set(z1): raise ValueError(f"z0 has modalities {sorted(z0)} but z1 has {sorted(z1)}")
+    z0 = noisy_source(z0, source_noise, generator)
     x_t, dx_t = {}, {}
-    for k in z0:
-        a = z0[k]
-        if source_noise:
-            a = a + source_noise * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype)
-        x_t[k], dx_t[k] = interpolate(a, z1[k], t), z1[k] - a
+    for k in z0: x_t[k], dx_t[k] = interpolate(z0[k], z1[k], t), z1[k] - z0[k]
     return PathSample(t, x_t, dx_t)
 
 # %% ../nbs/06_flow.ipynb #75a6c85e
@@ -66,7 +73,7 @@ class FlowConfig(Config):
     modalities: tuple[str, ...] = MODALITIES
     beta: float = DEFAULT_BETA          # weight of the gene term
     time_sampling: str = 'uniform'      # 'uniform' (the paper) or 'logit_normal'
-    source_noise: float = 0.0           # std of Gaussian noise added to the control latent
+    source_noise: float|dict = 0.0      # std of Gaussian noise on the control latent (or {modality: std}); sampling adds the same
 
 def variant_flow(variant:str, **overrides) -> FlowConfig:
     "The FlowConfig of a Table 1 variant."

@@ -169,7 +169,8 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     y = p.condition(np.tile(cand, Q))
     t0 = time.time()
     gen = generate(p.model, start, y, scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size,
-                   device=p.device, progress=progress)
+                   device=p.device, progress=progress, source_noise=p.run.flow.source_noise,
+                   generator=torch.Generator().manual_seed(0))
     seconds = time.time() - t0
     gen = {m: describe(m, v.reshape(Q, C, 1, *v.shape[1:])) for m, v in gen.items()}
     obs = {m: describe(m, v) for m, v in obs.items()}

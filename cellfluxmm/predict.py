@@ -13,7 +13,7 @@ import torch
 from .core import CHANNELS, atomic_path, get_device
 from .data import images_to_float, images_to_uint16
 from .autoencoders import decode_latents, encode_images
-from .sampler import generate
+from .sampler import generate, guidance_name
 from .sit import with_dose
 from .prepare import Prepared, load_ema_model
 
@@ -34,7 +34,7 @@ class Predictor:
             raise ValueError(f"{run_dir} does not record its data folder: pass data_dir (the folder `prepare` made)")
         self.prep = Prepared.open(d, self.run.preset)
         ev = self.prep.config.eval
-        self.n_steps, self.cfg_scale, self.solver, self.batch_size = ev.n_steps, ev.cfg_scale, ev.solver, ev.batch_size
+        self.n_steps, self.cfg_scale, self.solver, self.batch_size = ev.n_steps, ev.guidance, ev.solver, ev.batch_size
         self.modalities = tuple(self.run.flow.modalities)
         self.compounds = self.prep.store.compounds.reset_index(drop=True)
         self._index = {c: i for i, c in enumerate(self.compounds.compound_id)}
@@ -42,7 +42,7 @@ class Predictor:
     def __repr__(self):
         return (
             f"Predictor({self.run_dir}: {self.run.variant} ({'+'.join(self.modalities)}), preset {self.run.preset}, "
-            f"{len(self.compounds)} compounds, {self.run.sit.cond} conditioning, {self.solver.capitalize()} {self.n_steps} steps, guidance {self.cfg_scale})"
+            f"{len(self.compounds)} compounds, {self.run.sit.cond} conditioning, {self.solver.capitalize()} {self.n_steps} steps, {guidance_name(self.cfg_scale)})"
         )
 
     def compound_index(self, compounds:str|int|typing.Sequence) -> np.ndarray:
@@ -179,7 +179,7 @@ def generate_latents(p:Predictor, z0:dict, idx:np.ndarray, n:int=1, progress:boo
     }  # sample p*n + j: control j mod k
     y = p.condition(np.repeat(idx, n), None if dose is None else np.repeat(np.broadcast_to(dose, (len(idx),)), n))
     out = generate(p.model, start, y, scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size,
-                   device=p.device, progress=progress)
+                   device=p.device, progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
     return {m: v.reshape(len(idx), n, *v.shape[1:]) for m, v in out.items()}
 
 @torch.no_grad()

@@ -7,10 +7,12 @@ from __future__ import annotations
 import typing
 import torch
 from tqdm.auto import tqdm
-from .core import CFG_SCALE, N_STEPS, T_CONTROL, T_PERTURBED, cfg_combine, interpolate
+from .core import CFG_SCALE, MODALITIES, N_STEPS, T_CONTROL, T_PERTURBED, cfg_combine, interpolate
+from .flow import noisy_source
 
 # %% auto #0
-__all__ = ['VelocityFn', 'SOLVERS', 'euler', 'heun', 'guided', 'complete', 'generate']
+__all__ = ['VelocityFn', 'SOLVERS', 'EVALS_PER_STEP', 'euler', 'heun', 'guidance_scales', 'guidance_name', 'guided', 'complete',
+           'generate']
 
 # %% ../nbs/07_sampler.ipynb #52096ce1
 VelocityFn = typing.Callable[[dict, torch.Tensor], dict]
@@ -41,21 +43,42 @@ def heun(f:VelocityFn, x0:dict, n_steps:int=N_STEPS // 2, t0:float=T_CONTROL, t1
     return x
 
 SOLVERS = {'euler': euler, 'heun': heun}
+EVALS_PER_STEP = {'euler': 1, 'heun': 2}  # velocity evaluations per step (each a doubled pass under guidance)
+
+# %% ../nbs/07_sampler.ipynb #a8f437d5
+def guidance_scales(scale:float|dict, modalities:typing.Iterable[str]) -> dict:
+    "The guidance scale of each of `modalities`, from one scale or a dict {modality: scale}."
+    if not isinstance(scale, dict): return {m: float(scale) for m in modalities}
+    unknown = sorted(set(scale) - set(MODALITIES))
+    if unknown: raise ValueError(f"guidance names unknown modality {unknown}; the modalities are {list(MODALITIES)}")
+    missing = [m for m in modalities if m not in scale]
+    if missing: raise ValueError(f"guidance {scale} gives no scale for modality {missing}")
+    return {m: float(scale[m]) for m in modalities}
+
+def guidance_name(scale:float|dict) -> str:
+    "Guidance as a caption says it: 'guidance 1.2', or 'guidance 3 (images), 1.2 (expression)'."
+    if not isinstance(scale, dict) or len(set(scale.values())) == 1:
+        return f"guidance {(next(iter(scale.values())) if isinstance(scale, dict) else scale):g}"
+    names = {'image': 'images', 'gene': 'expression'}
+    return 'guidance ' + ', '.join(f"{v:g} ({names.get(k, k)})" for k, v in scale.items())
 
 # %% ../nbs/07_sampler.ipynb #76afd6de
-def guided(model, y:torch.Tensor, scale:float=CFG_SCALE, batched:bool=True) -> VelocityFn:
+def guided(model, y:torch.Tensor,
+           scale:float|dict=CFG_SCALE,  # one guidance scale, or {modality: scale}
+           batched:bool=True) -> VelocityFn:
     "A velocity function for condition `y` with guidance `scale`: one pass over the doubled batch (or two)."
     b = y.shape[0]
     no = torch.zeros(b, dtype=torch.bool, device=y.device)
     y2, drop2 = torch.cat([y, y]), torch.cat([no, ~no])  # the same at every step: built once
     def f(x:dict, t:torch.Tensor) -> dict:
         if t.shape[0] != b: raise ValueError(f"the state holds {t.shape[0]} samples but the condition {b}")
-        if scale == 1.0: return model(x, t, y, no)
+        s = guidance_scales(scale, x)
+        if all(v == 1.0 for v in s.values()): return model(x, t, y, no)
         if batched:
             v2 = model({k: torch.cat([v, v]) for k, v in x.items()}, torch.cat([t, t]), y2, drop2)
-            return {k: cfg_combine(v[:b], v[b:], scale) for k, v in v2.items()}
+            return {k: cfg_combine(v[:b], v[b:], s[k]) for k, v in v2.items()}
         vc, vu = model(x, t, y, no), model(x, t, y, ~no)
-        return {k: cfg_combine(vc[k], vu[k], scale) for k in vc}
+        return {k: cfg_combine(vc[k], vu[k], s[k]) for k in vc}
     return f
 
 # %% ../nbs/07_sampler.ipynb #122f10f8
@@ -74,11 +97,15 @@ def complete(f:VelocityFn, x0:dict, observed:dict, n_steps:int=N_STEPS, solver:s
 
 # %% ../nbs/07_sampler.ipynb #3782e297
 @torch.no_grad()
-def generate(model, z0:dict, y:torch.Tensor, scale:float=CFG_SCALE, n_steps:int=N_STEPS, solver:str='euler',
-             observed:dict|None=None, batch_size:int=256, device='cpu', progress:bool=False) -> dict:
+def generate(model, z0:dict, y:torch.Tensor, scale:float|dict=CFG_SCALE, n_steps:int=N_STEPS, solver:str='euler',
+             observed:dict|None=None, batch_size:int=256, device='cpu', progress:bool=False,
+             source_noise:float|dict=0.0,  # the run's `FlowConfig.source_noise`: the noise it was trained to start from
+             generator:torch.Generator|None=None,  # draws that noise (drawn for all samples at once: chunking changes nothing)
+            ) -> dict:
     "Perturbed latents from control latents `z0` and conditions `y` (chunked; returns CPU tensors)."
     if solver not in SOLVERS: raise ValueError(f"unknown solver {solver!r}; use one of {list(SOLVERS)}")
     model = model.eval().to(device)
+    z0 = noisy_source(z0, source_noise, generator)
     n, outs = len(y), []
     for s in tqdm(range(0, n, batch_size), desc=f'sampling ({solver}, {n_steps} steps)', disable=not progress):
         sl = slice(s, min(s + batch_size, n))

@@ -24,12 +24,14 @@ __all__ = ['validate', 'train', 'read_log', 'plot_history']
 
 # %% ../nbs/09_train.ipynb #21b834ef
 @torch.no_grad()
-def validate(model:JointSiT, val:LatentPairs, tc:TrainConfig, modalities, device) -> dict:
+def validate(model:JointSiT, val:LatentPairs, tc:TrainConfig, modalities, device,
+             source_noise:float|dict=0.0) -> dict:  # the run's noise on the source (the same draws at every validation)
     "Latent errors of generated vs real perturbed latents on validation pairs, relative to copying the control."
     k = np.arange(min(tc.val_pairs, len(val)))
     z0, z1, y = val.samples(k)
     z0 = {m: z0[m] for m in modalities}
-    out = generate(model, z0, y, scale=tc.cfg_scale, n_steps=tc.val_steps, device=device)
+    out = generate(model, z0, y, scale=tc.cfg_scale, n_steps=tc.val_steps, device=device, source_noise=source_noise,
+                   generator=torch.Generator().manual_seed(tc.seed))
     res = {}
     for m in modalities:
         res[f'val_mse_{m}'] = ((out[m] - z1[m]) ** 2).mean().item()
@@ -137,7 +139,7 @@ def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, prog
         if val is not None and ((step + 1) % tc.val_every == 0 or done):
             if acc.is_main_process:
                 em = JointSiT(run.sit).to(acc.device); ema.copy_to(em.parameters())
-                row.update(validate(em, val, tc, run.flow.modalities, acc.device))
+                row.update(validate(em, val, tc, run.flow.modalities, acc.device, run.flow.source_noise))
                 if validate_fn is not None: row.update(validate_fn(em))
                 score = row.get('val_fid', row['val_score'])
                 if score < best:

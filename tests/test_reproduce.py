@@ -105,6 +105,34 @@ def test_sampler_steps_notebook_on_smoke(smoke):
     assert t.solver.str.startswith('noise: ').sum() == 1 and t.solver.str.startswith('baseline: ').sum() >= 1
     assert (tmp/'sfig'/'sampler_steps.png').exists() and 'heun 2' in (tmp/'sfig'/'sampler_steps.md').read_text()
 
+def test_guidance_notebook_on_smoke(smoke):
+    "`make guidance`'s notebook: image and expression scales scored on the validation pairs, never the test pairs."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = paper_notebook(tmp, 'guidance.ipynb', run_dir=tmp/'results'/'full', out_dir=tmp/'gfig', work_dir=tmp/'guidance',
+                         pairs=0, image_scales='1,3', gene_scales='1,2')
+    assert out.returncode == 0, out.stderr[-3000:]
+    t = pd.read_csv(tmp/'gfig'/'guidance.csv')
+    assert list(t.setting) == ['image 1', 'image 3', 'expression 1', 'expression 2', 'baseline: copy the control',
+                               'baseline: per-compound lookup']
+    runs = t[~t.setting.str.startswith('baseline')]
+    assert runs['gene MAE'].notna().all() and runs['readout FD'].notna().all()
+    # each scale moves its own modality (the smoke model's readout of 4 fields is too coarse to show it: compare outputs)
+    from cellfluxmm.data import read_fields
+    import anndata as ad
+    g = tmp/'guidance'
+    assert not np.array_equal(read_fields(g/'image1_gene1.2'/'generated.zarr')[:], read_fields(g/'image3_gene1.2'/'generated.zarr')[:])
+    img0 = t['image scale'][t.setting == 'expression 1'].iloc[0]
+    assert not np.allclose(ad.read_h5ad(g/f'image{img0:g}_gene1'/'predicted.h5ad').X,
+                           ad.read_h5ad(g/f'image{img0:g}_gene2'/'predicted.h5ad').X)
+    md = (tmp/'gfig'/'guidance.md').read_text()
+    assert 'val pairs (not the test split)' in md and (tmp/'gfig'/'guidance.png').exists()
+    m = json.loads((tmp/'guidance'/'image3_gene1.2'/'metrics.json').read_text())
+    assert m['cfg_scale'] == {'image': 3.0, 'gene': 1.2}
+    bad = paper_notebook(tmp, 'guidance.ipynb', run_dir=tmp/'results'/'full', out_dir=tmp/'gfig', work_dir=tmp/'guidance',
+                         split='test')
+    assert bad.returncode != 0 and 'not the test split' in bad.stderr
+
 def test_failing_step_is_reported_and_resumed(smoke):
     "Last in this file: it breaks the smoke reproduction's full model, which the tests above read."
     tmp_path, ok = smoke
