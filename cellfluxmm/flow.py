@@ -5,13 +5,14 @@
 # %% ../nbs/06_flow.ipynb #d272dfbb
 from __future__ import annotations
 from dataclasses import dataclass
+import typing
 import torch
 import torch.nn.functional as F
 from .core import MODALITIES, Config, interpolate
 
 # %% auto #0
-__all__ = ['TIME_SAMPLING', 'DEFAULT_BETA', 'VARIANTS', 'sample_time', 'PathSample', 'noisy_source', 'rectified_path', 'Variant',
-           'FlowConfig', 'variant_flow', 'flow_loss']
+__all__ = ['TIME_SAMPLING', 'DEFAULT_BETA', 'VARIANTS', 'sample_time', 'PathSample', 'per_modality', 'noisy_source',
+           'rectified_path', 'Variant', 'FlowConfig', 'variant_flow', 'flow_loss']
 
 # %% ../nbs/06_flow.ipynb #e1798fe4
 TIME_SAMPLING = ('uniform', 'logit_normal')
@@ -30,15 +31,23 @@ class PathSample:
     x_t: dict         # modality -> z_t
     dx_t: dict        # modality -> z_1 - z_0 (the target velocity)
 
+def per_modality(value:float|dict, modalities:typing.Iterable[str], what:str, default:float|None=None) -> dict:
+    "A setting per modality, from one value or {modality: value}; a modality it omits gets `default` (None: an error)."
+    modalities = list(modalities)
+    if not isinstance(value, dict): return {m: float(value) for m in modalities}
+    if unknown := sorted(set(value) - set(MODALITIES)):
+        raise ValueError(f"{what} names unknown modality {unknown}; the modalities are {list(MODALITIES)}")
+    if default is None and (missing := [m for m in modalities if m not in value]):
+        raise ValueError(f"{what} {value} gives no value for modality {missing}")
+    return {m: float(value.get(m, default)) for m in modalities}
+
 def noisy_source(z0:dict,
                  source_noise:float|dict=0.0,  # std of the noise: one for every modality, or {modality: std}
                  generator:torch.Generator|None=None) -> dict:
     "The control latents with Gaussian noise added (per modality; a modality without a std is left as it is)."
-    if not isinstance(source_noise, dict): source_noise = {k: source_noise for k in z0}
-    elif unknown := sorted(set(source_noise) - set(MODALITIES)):
-        raise ValueError(f"source noise names unknown modality {unknown}; the modalities are {list(MODALITIES)}")
-    return {k: a + source_noise[k] * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype)
-            if source_noise.get(k) else a for k, a in z0.items()}
+    s = per_modality(source_noise, z0, 'source noise', default=0.0)
+    return {k: a + s[k] * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype) if s[k] else a
+            for k, a in z0.items()}
 
 def rectified_path(z0:dict, z1:dict, t:torch.Tensor, source_noise:float|dict=0.0,
                    generator:torch.Generator|None=None) -> PathSample:

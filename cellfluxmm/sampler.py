@@ -7,8 +7,8 @@ from __future__ import annotations
 import typing
 import torch
 from tqdm.auto import tqdm
-from .core import CFG_SCALE, MODALITIES, N_STEPS, T_CONTROL, T_PERTURBED, cfg_combine, interpolate
-from .flow import noisy_source
+from .core import CFG_SCALE, N_STEPS, T_CONTROL, T_PERTURBED, cfg_combine, interpolate
+from .flow import noisy_source, per_modality
 
 # %% auto #0
 __all__ = ['VelocityFn', 'SOLVERS', 'EVALS_PER_STEP', 'euler', 'heun', 'guidance_scales', 'guidance_name', 'guided', 'complete',
@@ -48,12 +48,7 @@ EVALS_PER_STEP = {'euler': 1, 'heun': 2}  # velocity evaluations per step (each 
 # %% ../nbs/07_sampler.ipynb #a8f437d5
 def guidance_scales(scale:float|dict, modalities:typing.Iterable[str]) -> dict:
     "The guidance scale of each of `modalities`, from one scale or a dict {modality: scale}."
-    if not isinstance(scale, dict): return {m: float(scale) for m in modalities}
-    unknown = sorted(set(scale) - set(MODALITIES))
-    if unknown: raise ValueError(f"guidance names unknown modality {unknown}; the modalities are {list(MODALITIES)}")
-    missing = [m for m in modalities if m not in scale]
-    if missing: raise ValueError(f"guidance {scale} gives no scale for modality {missing}")
-    return {m: float(scale[m]) for m in modalities}
+    return per_modality(scale, modalities, 'guidance')
 
 def guidance_name(scale:float|dict) -> str:
     "Guidance as a caption says it: 'guidance 1.2', or 'guidance 3 (images), 1.2 (expression)'."
