@@ -299,6 +299,10 @@ def _write_ranking(t, out, what):
     Path(out).parent.mkdir(parents=True, exist_ok=True); t.to_csv(out, index=False)
     print(t.head(10).to_string(index=False)); print(f"{what} of {len(t)} candidates written to {out}")
 
+def _calibrate(a) -> float:
+    from cellfluxmm.inverse import CALIBRATE
+    return CALIBRATE if a.calibrate is None else a.calibrate
+
 def cmd_infer(a):
     from cellfluxmm.inverse import infer
     from cellfluxmm.predict import Predictor
@@ -306,7 +310,7 @@ def cmd_infer(a):
     obs = _given(a, 'observed')
     if not obs:
         raise ValueError("give the observation: --observed-images and/or --observed-profiles (or their store rows)")
-    t = infer(p, obs, _controls(a, p), _candidates(a), score=a.score, progress=not a.quiet)
+    t = infer(p, obs, _controls(a, p), _candidates(a), score=a.score, calibrate=_calibrate(a), progress=not a.quiet)
     _write_ranking(t, a.out, 'ranking'); return 0
 
 def cmd_screen(a):
@@ -316,7 +320,7 @@ def cmd_screen(a):
     target = _given(a, 'target') or None
     controls = _controls(a, p) if (target or _given(a, 'control') or a.image_plate or a.gene_plate) else None
     t = screen(p, reference=a.reference, target=target, controls=controls, candidates=_candidates(a), score=a.score,
-               progress=not a.quiet)
+               calibrate=_calibrate(a), progress=not a.quiet)
     _write_ranking(t, a.out, 'screen'); return 0
 
 # %% ../nbs/12_cli.ipynb #4ca2ba00
@@ -508,6 +512,9 @@ def parser() -> argparse.ArgumentParser:
         x.add_argument(
             '--score', default='mean', choices=['mean', 'energy'], help='how draws are compared with the observation'
         )
+        x.add_argument('--calibrate', type=float, default=None,
+                       help="weight of a seen candidate's training residual added to its prediction "
+                            "(0: the model alone; default: cellfluxmm.inverse.CALIBRATE)")
         x.add_argument('--out', required=True, help='the ranking, as CSV')
         x.set_defaults(fn=fn)
     rp = sub.add_parser('reproduce', help="reproduce the paper's Table 1 and Figure 2")

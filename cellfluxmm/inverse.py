@@ -11,57 +11,109 @@ import torch
 from tqdm.auto import tqdm
 from .data import SplitDraws
 from .sampler import generate
+from .metrics import describe
 from .predict import Predictor, generate_latents, latents
 
 # %% auto #0
-__all__ = ['SCORES', 'MODALITY_SETS', 'describe', 'latent_scales', 'distances', 'infer', 'reference_wells', 'screen',
-           'unseen_compounds', 'evaluate_inference', 'evaluate_screen', 'plot_inference']
+__all__ = ['SCORES', 'CALIBRATE', 'CALIBRATION_EPOCHS', 'MODALITY_SETS', 'within_variance', 'noise_scales', 'distances',
+           'residuals', 'infer', 'reference_wells', 'screen', 'unseen_compounds', 'rank_difference',
+           'evaluate_inference', 'evaluate_screen', 'plot_inference']
 
 # %% ../nbs/15_inverse.ipynb #5de6e6d8
 SCORES = ('mean', 'energy')
+CALIBRATE: float = 0.25       # weight of a seen compound's mean training residual (chosen on validation queries)
+CALIBRATION_EPOCHS: int = 2   # epochs of drawn controls the residuals are measured on
 
-def describe(m:str, z) -> torch.Tensor:
-    "What distances compare: image latents (..., C, h, w) -> each channel's spatial mean and std (..., 2C); gene latents as they are."
-    z = torch.as_tensor(np.asarray(z) if not isinstance(z, torch.Tensor) else z).float()
-    return torch.cat([z.mean((-2, -1)), z.std((-2, -1))], -1) if m == 'image' else z
+def _cached(p:Predictor, key, make):
+    "What `make()` returns, computed once per Predictor (noise scales and residuals do not depend on the query)."
+    store = p.__dict__.setdefault('_inverse_cache', {})
+    if key not in store: store[key] = make()
+    return store[key]
 
-def latent_scales(p:Predictor) -> dict:
-    "Per modality, the mean per-dimension variance of the described real training latents: the unit of a distance."
-    st, c = p.prep.store, p.prep.cache
-    rows = {'image': st.split_image_rows('train'), 'gene': st.split_profile_rows('train')}
-    return {m: float(describe(m, (c.images if m == 'image' else c.genes)[rows[m]]).var(0).mean()) for m in p.modalities}
+def _effects(p:Predictor, epochs:int=5) -> tuple[dict, np.ndarray]:
+    "Training effects (described perturbed minus described control latents) over `epochs` draws, and their compound rows."
+    sd, c = SplitDraws(p.prep.store, 'train', 0, exclude=p.run.exclude_compounds), p.prep.cache
+    lat = {'image': describe('image', c.images).numpy(), 'gene': np.asarray(c.genes)}
+    parts = [sd.take(e, np.arange(len(sd))) for e in range(epochs)]
+    eff = {m: np.concatenate([lat[m][d[f'pert_{m}']] - lat[m][d[f'ctrl_{m}']] for d in parts]) for m in lat}
+    return eff, np.concatenate([d['compound_idx'] for d in parts])
+
+def within_variance(x:np.ndarray, groups:np.ndarray) -> np.ndarray:
+    "Per column, the pooled variance of `x` around its group means (groups of one row add nothing)."
+    _, inv, n = np.unique(groups, return_inverse=True, return_counts=True)
+    means = np.zeros((len(n), x.shape[1])); np.add.at(means, inv, x); means /= n[:, None]
+    keep = n[inv] > 1
+    dof = keep.sum() - (n > 1).sum()
+    if dof < 1: raise ValueError("no group has two rows: the replicate noise cannot be measured")
+    return ((x - means[inv])[keep] ** 2).sum(0) / dof
+
+def noise_scales(p:Predictor) -> dict:
+    "Per modality, each described dimension's replicate noise: the variance of training effects around their compound's mean."
+    def make():
+        eff, eff_c = _effects(p)
+        return {m: torch.from_numpy(np.maximum(within_variance(eff[m], eff_c), 1e-8)) for m in p.modalities}
+    return _cached(p, 'noise', make)
 
 def distances(
     gen: dict,  # modality -> (..., C, k, D): k draws of C candidates, described (`describe`)
     obs: dict,  # modality -> (..., w, D): w observed wells, described
-    scales: dict,
+    scales: dict,  # modality -> the noise variance: one number, or one per dimension (D,) (`noise_scales`)
     modalities: typing.Sequence[str],
     kind: str = 'mean',
 ) -> torch.Tensor:  # (..., C), lower is better
-    "The score of each candidate: the scaled distance between its draws and the observation, averaged over `modalities`."
+    "The score of each candidate: the noise-scaled distance between its draws and the observation, summed over `modalities`."
     if kind not in SCORES: raise ValueError(f"unknown score {kind!r}; use one of {SCORES}")
     out = 0
     for m in modalities:
-        g = gen[m].double() / scales[m] ** 0.5                   # (..., C, k, D)
-        o = obs[m].double()[..., None, :, :] / scales[m] ** 0.5  # (..., 1, w, D)
-        D = g.shape[-1]
-        if kind == 'mean': out = out + ((g.mean(-2) - o.mean(-2)) ** 2).sum(-1) / D
+        s = torch.as_tensor(scales[m], dtype=torch.float64) ** 0.5
+        g = gen[m].double() / s                   # (..., C, k, D)
+        o = obs[m].double()[..., None, :, :] / s  # (..., 1, w, D)
+        if kind == 'mean': out = out + ((g.mean(-2) - o.mean(-2)) ** 2).sum(-1)
         else:
             cd = lambda a, b: torch.cdist(a, b.expand(*a.shape[:-2], *b.shape[-2:])).mean((-2, -1))
-            out = out + (2 * cd(g, o) - cd(g, g) - cd(o, o)) / D ** 0.5
-    return (out / len(modalities)).float()
+            out = out + 2 * cd(g, o) - cd(g, g) - cd(o, o)
+    return out.float()
 
 # %% ../nbs/15_inverse.ipynb #47a6eb16
 def _table(p:Predictor, cand:np.ndarray, score:np.ndarray) -> pd.DataFrame:
     t = p.compounds.iloc[cand][['compound_id', 'name', 'moa']].reset_index(drop=True).assign(score=score)
     return t.sort_values('score', kind='stable').reset_index(drop=True).assign(rank=lambda d: np.arange(1, len(d) + 1))
 
+@torch.no_grad()
+def residuals(p:Predictor, cand:np.ndarray, epochs:int=CALIBRATION_EPOCHS, progress:bool=False) -> dict:
+    "Per modality (C, D): mean of real minus generated (described) over each candidate's training pairs; 0 without any."
+    def make():
+        st, c = p.prep.store, p.prep.cache
+        sd = SplitDraws(st, 'train', 0, exclude=p.run.exclude_compounds)
+        tr = pd.concat([pd.DataFrame(sd.take(e, np.arange(len(sd)))) for e in range(epochs)])
+        tr = tr[np.isin(tr.compound_idx.to_numpy(), cand)]
+        out = {m: torch.zeros(len(cand), describe(m, (c.images if m == 'image' else c.genes)[:1]).shape[-1])
+               for m in p.modalities}
+        if not len(tr): return out
+        lat = lambda m, rows: torch.from_numpy(np.asarray(c.images if m == 'image' else c.genes)[rows])
+        def rows_of(m, col):  # read each needed latent once, in store order
+            r = tr[f'{col}_{m}'].to_numpy(); u, inv = np.unique(r, return_inverse=True)
+            return lat(m, u)[torch.from_numpy(inv)]
+        gen = generate(p.model, {m: rows_of(m, 'ctrl') for m in p.modalities}, p.condition(tr.compound_idx.to_numpy()),
+                       scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size, device=p.device,
+                       progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
+        pos = {ci: j for j, ci in enumerate(cand)}
+        j = torch.tensor([pos[ci] for ci in tr.compound_idx.to_numpy()])
+        n = torch.zeros(len(cand)).index_add_(0, j, torch.ones(len(j)))
+        for m in p.modalities:
+            r = describe(m, rows_of(m, 'pert')) - describe(m, gen[m])
+            out[m] = torch.zeros_like(out[m]).index_add_(0, j, r) / n.clamp(min=1)[:, None]
+        return out
+    return _cached(p, ('residuals', epochs, tuple(np.asarray(cand).tolist())), make)
+
 def infer(run:str|Path|Predictor,     # a run folder, or a Predictor
           observed:dict,              # {'image': ..., 'gene': ...}: one modality or both, one well or several
           controls:dict,              # the observation's controls (same plate), both modalities the model reads
           candidates=None,            # compound ids to rank; None: every compound of the store
           modalities=None,            # modalities to score; None: those observed
-          score:str='mean', data_dir=None, device:str='cpu', progress:bool=False) -> pd.DataFrame:
+          score:str='mean',
+          calibrate:float=CALIBRATE,  # weight of each seen candidate's training residual (0: the model alone)
+          data_dir=None, device:str='cpu', progress:bool=False) -> pd.DataFrame:
     "Rank candidate perturbations by how well the states they generate from `controls` match `observed` (best first)."
     p = run if isinstance(run, Predictor) else Predictor(run, data_dir, device)
     obs = latents(p, observed, what='observed')
@@ -73,9 +125,10 @@ def infer(run:str|Path|Predictor,     # a run folder, or a Predictor
     z0 = latents(p, {m: controls.get(m) for m in p.modalities}, controls=True)
     cand = np.arange(len(p.compounds)) if candidates is None else p.compound_index(candidates)
     k = max(len(v) for v in z0.values())
-    gen = generate_latents(p, z0, cand, k, progress)
-    desc = lambda d: {m: describe(m, v) for m, v in d.items()}
-    return _table(p, cand, distances(desc(gen), desc(obs), latent_scales(p), mods, score).numpy())
+    gen = {m: describe(m, v) for m, v in generate_latents(p, z0, cand, k, progress).items()}
+    if calibrate: gen = {m: v + calibrate * residuals(p, cand)[m][:, None] for m, v in gen.items()}
+    obs = {m: describe(m, v) for m, v in obs.items()}
+    return _table(p, cand, distances(gen, obs, noise_scales(p), mods, score).numpy())
 
 # %% ../nbs/15_inverse.ipynb #168504a4
 def reference_wells(p:Predictor, compound:str, k:int=4) -> tuple[dict, dict]:
@@ -94,7 +147,8 @@ def screen(run:str|Path|Predictor,
            reference:str|None=None,   # a compound id whose real wells are the target
            target:dict|None=None,     # or a target phenotype, given like `observed` in `infer`
            controls:dict|None=None,   # controls to generate from (default: those of the reference's plates)
-           candidates=None, score:str='mean', data_dir=None, device:str='cpu', progress:bool=False) -> pd.DataFrame:
+           candidates=None, score:str='mean', calibrate:float=CALIBRATE, data_dir=None, device:str='cpu',
+           progress:bool=False) -> pd.DataFrame:
     "Rank a library of compounds by how close the state each generates is to a target phenotype (best first)."
     p = run if isinstance(run, Predictor) else Predictor(run, data_dir, device)
     if (reference is None) == (target is None):
@@ -105,7 +159,8 @@ def screen(run:str|Path|Predictor,
         controls = controls or ref_ctrl
     if controls is None: raise ValueError("a target phenotype needs the controls to generate from (controls=...)")
     cand = list(p.compounds.compound_id) if candidates is None else list(candidates)
-    t = infer(p, target, controls, [c for c in cand if c != reference], score=score, progress=progress)
+    t = infer(p, target, controls, [c for c in cand if c != reference], score=score, calibrate=calibrate,
+              progress=progress)
     return t.assign(reference=reference) if reference is not None else t
 
 # %% ../nbs/15_inverse.ipynb #91faa7cc
@@ -114,14 +169,6 @@ MODALITY_SETS = {'image': ('image',), 'expression': ('gene',), 'both': ('image',
 def unseen_compounds(store, n:int) -> list[str]:
     "The first `n` compounds of the test split: the compounds a run trained with `exclude_compounds` never sees."
     return list(dict.fromkeys(store.pairs.compound_id.to_numpy()[store.split_rows('test')]))[:n]
-
-def _effects(p:Predictor, epochs:int=5) -> tuple[dict, np.ndarray]:
-    "Training effects (described perturbed minus described control latents) over `epochs` draws, and their compound rows."
-    sd, c = SplitDraws(p.prep.store, 'train', 0, exclude=p.run.exclude_compounds), p.prep.cache
-    lat = {'image': describe('image', c.images).numpy(), 'gene': np.asarray(c.genes)}
-    parts = [sd.take(e, np.arange(len(sd))) for e in range(epochs)]
-    eff = {m: np.concatenate([lat[m][d[f'pert_{m}']] - lat[m][d[f'ctrl_{m}']] for d in parts]) for m in lat}
-    return eff, np.concatenate([d['compound_idx'] for d in parts])
 
 def _softmax_regression(x:np.ndarray, y:np.ndarray, n_classes:int, steps:int=300, wd:float=1e-3) -> typing.Callable:
     "A multinomial logistic regression (standardised inputs, L2 penalty, L-BFGS); returns a function giving log-probabilities."
@@ -138,6 +185,12 @@ def _softmax_regression(x:np.ndarray, y:np.ndarray, n_classes:int, steps:int=300
     opt.step(closure)
     return lambda q: torch.log_softmax(lin(torch.from_numpy((q - mu) / sd).float()), -1).detach().numpy()
 
+def rank_difference(a:np.ndarray, b:np.ndarray, n_boot:int=2000, seed:int=0) -> tuple[float, float, float]:
+    "Mean of `a - b` over the same queries' ranks, with a 95% paired bootstrap interval over queries."
+    d = np.asarray(a, float) - np.asarray(b, float)
+    boot = d[np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))].mean(1)
+    return float(d.mean()), float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))
+
 def _ranks(score:np.ndarray, truth:np.ndarray) -> np.ndarray:
     "Rank (1 = best, lower score better, ties averaged) of the true column of each row; NaN where its score is NaN."
     s = np.where(np.isnan(score), np.inf, score)
@@ -147,10 +200,12 @@ def _ranks(score:np.ndarray, truth:np.ndarray) -> np.ndarray:
 
 # %% ../nbs/15_inverse.ipynb #5a39d77b
 @torch.no_grad()
-def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=True) -> dict:
+def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=True, split:str='test',
+                       calibrate:float|typing.Sequence[float]=CALIBRATE,  # several: one row per value (choosing it)
+                      ) -> dict:
     "Rank the true compound of test queries among the query compounds, by modality, for the model and the baselines."
     st, c = p.prep.store, p.prep.cache
-    sd = SplitDraws(st, 'test', seed)
+    sd = SplitDraws(st, split, seed)
     tp = pd.DataFrame(sd.take(0, np.arange(len(sd))))
     cid = st.compounds.compound_id.to_numpy()
     unseen = set(p.run.exclude_compounds)
@@ -173,27 +228,36 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
                    generator=torch.Generator().manual_seed(0))
     seconds = time.time() - t0
     gen = {m: describe(m, v.reshape(Q, C, 1, *v.shape[1:])) for m, v in gen.items()}
+    t0 = time.time()
+    cals = [float(calibrate)] if np.isscalar(calibrate) else [float(v) for v in calibrate]
+    res = residuals(p, cand, progress=progress) if any(cals) else None
+    calib_seconds = time.time() - t0
     obs = {m: describe(m, v) for m, v in obs.items()}
     z0 = {m: describe(m, v) for m, v in z0.items()}
-    scales = latent_scales(p)
+    scales = noise_scales(p)
+    models = {'model': gen}
+    for a in cals:
+        if a: models['model, calibrated' + (f' {a:g}' if len(cals) > 1 else '')] = {
+            m: v + a * res[m][None, :, None] for m, v in gen.items()}
     scores = {}
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
-        scores[('model', name)] = distances(gen, {m: obs[m][:, None] for m in ms}, scales, ms).numpy()
-    # baselines on training effects
+        for method, g in models.items():
+            scores[(method, name)] = distances(g, {m: obs[m][:, None] for m in ms}, scales, ms).numpy()
+    # baselines on training effects, in the same noise units
     eff, eff_c = _effects(p)
     q_eff = {m: (obs[m] - z0[m]).numpy() for m in mods}
     pos = {ci: j for j, ci in enumerate(cand)}
     known = np.isin(cand, eff_c)   # candidates with training examples
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
-        x = np.concatenate([eff[m] / scales[m] ** 0.5 for m in ms], 1)
-        qx = np.concatenate([q_eff[m] / scales[m] ** 0.5 for m in ms], 1)
+        x = np.concatenate([eff[m] / scales[m].numpy() ** 0.5 for m in ms], 1)
+        qx = np.concatenate([q_eff[m] / scales[m].numpy() ** 0.5 for m in ms], 1)
         keep = np.isin(eff_c, cand)
         cent = np.full((C, x.shape[1]), np.nan)
         for j in range(C):
             if known[j]: cent[j] = x[keep & (eff_c == cand[j])].mean(0)
-        scores[('nearest centroid', name)] = ((qx[:, None] - cent[None]) ** 2).mean(-1)
+        scores[('nearest centroid', name)] = ((qx[:, None] - cent[None]) ** 2).sum(-1)
         ycls = np.array([pos[ci] for ci in eff_c[keep]])
         logp = _softmax_regression(x[keep], ycls, C)(qx)
         scores[('classifier', name)] = np.where(known[None], -logp, np.nan)
@@ -201,41 +265,40 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
             A = np.c_[st.descriptors[eff_c], np.ones(len(eff_c))]  # every training compound's effects
             W = np.linalg.solve(A.T @ A + 1.0 * np.eye(A.shape[1]), A.T @ x)
             pred = np.c_[st.descriptors[cand], np.ones(C)] @ W
-            scores[('descriptor ridge', name)] = ((qx[:, None] - pred[None]) ** 2).mean(-1)
+            scores[('descriptor ridge', name)] = ((qx[:, None] - pred[None]) ** 2).sum(-1)
     moa = st.compounds.moa.to_numpy()[cand]
-    rows = []
-    for (method, name), s in scores.items():
-        r = _ranks(s, truth)
-        top = np.where(np.isnan(s), np.inf, s).argmin(1)
-        for grp, mask in (('seen', q.seen.to_numpy()), ('unseen', ~q.seen.to_numpy())):
-            if not mask.any(): continue
-            ok = ~np.isnan(r[mask])
+    seen = q.seen.to_numpy()
+    # a seen query is ranked among the seen candidates, an unseen one among all
+    groups = {'seen': (seen, seen), 'unseen': (~seen, np.ones(C, bool))}
+    rows, ranks = [], {}
+    for grp, (mask, cols) in groups.items():
+        if not mask.any(): continue
+        col = np.flatnonzero(cols)
+        tr = np.searchsorted(col, truth[mask])
+        for (method, name), s in scores.items():
+            sg = s[mask][:, col]
+            r = ranks[(method, name, grp)] = _ranks(sg, tr)
+            top = col[np.where(np.isnan(sg), np.inf, sg).argmin(1)]
+            ok = ~np.isnan(r).any()
             rows.append({'method': method, 'modalities': name, 'compounds': grp, 'queries': int(mask.sum()),
-                         'top1': float((r[mask] == 1).mean()) if ok.all() else np.nan,
-                         'top5': float((r[mask] <= 5).mean()) if ok.all() else np.nan,
-                         'mean_rank': float(r[mask].mean()) if ok.all() else np.nan,
-                         'moa_acc': float((moa[top[mask]] == moa[truth[mask]]).mean()) if ok.all() else np.nan})
-    same_moa = (moa[None] == moa[:, None]).mean(1)
-    for grp, mask in (('seen', q.seen.to_numpy()), ('unseen', ~q.seen.to_numpy())):
-        if mask.any():
-            rows.append(
-                {
-                    'method': 'chance',
-                    'modalities': '-',
-                    'compounds': grp,
-                    'queries': int(mask.sum()),
-                    'top1': 1 / C,
-                    'top5': min(5, C) / C,
-                    'mean_rank': (C + 1) / 2,
-                    'moa_acc': float(same_moa[mask].mean()),
-                }
-            )
+                         'candidates': len(col),
+                         'top1': float((r == 1).mean()) if ok else np.nan,
+                         'top5': float((r <= 5).mean()) if ok else np.nan,
+                         'mean_rank': float(r.mean()) if ok else np.nan,
+                         'moa_acc': float((moa[top] == moa[truth[mask]]).mean()) if ok else np.nan})
+        same_moa = (moa[truth[mask]][:, None] == moa[col][None]).mean(1)
+        rows.append({'method': 'chance', 'modalities': '-', 'compounds': grp, 'queries': int(mask.sum()),
+                     'candidates': len(col), 'top1': 1 / len(col), 'top5': min(5, len(col)) / len(col),
+                     'mean_rank': (len(col) + 1) / 2, 'moa_acc': float(same_moa.mean())})
     return {
         'table': pd.DataFrame(rows),
+        'ranks': ranks,  # (method, modalities, group) -> each query's rank of its true compound (NaN: cannot rank)
         'candidates': C,
         'candidate_rows': cand,
         'queries': Q,
         'seconds_per_query': seconds / Q,
+        'calibration_seconds': calib_seconds,
+        'calibrate': calibrate,
         'n_steps': p.n_steps,
         'solver': p.solver,
         'cfg_scale': p.cfg_scale,
@@ -244,16 +307,18 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
 # %% ../nbs/15_inverse.ipynb #15cf4a24
 @torch.no_grad()
 def evaluate_screen(
-    p: Predictor, references: typing.Sequence[str], candidates: typing.Sequence[str], progress: bool = True
+    p: Predictor, references: typing.Sequence[str], candidates: typing.Sequence[str], progress: bool = True,
+    calibrate: float = CALIBRATE,
 ) -> pd.DataFrame:
     "How often the top candidate (and the top five) of a screen for each reference shares the reference's MoA."
     st, c = p.prep.store, p.prep.cache
     img, gene = torch.from_numpy(np.asarray(c.images)), torch.from_numpy(np.asarray(c.genes))
     cand = p.compound_index(candidates)
     moa = st.compounds.moa.to_numpy()
-    scales, mods = latent_scales(p), p.modalities
+    scales, mods = noise_scales(p), p.modalities
+    res = residuals(p, cand, progress=progress) if calibrate else None
     eff, eff_c = _effects(p)
-    x = np.concatenate([eff[m] / scales[m] ** 0.5 for m in mods], 1)
+    x = np.concatenate([eff[m] / scales[m].numpy() ** 0.5 for m in mods], 1)
     cent = np.stack([x[eff_c == ci].mean(0) if (eff_c == ci).any() else np.full(x.shape[1], np.nan) for ci in cand])
     rows = []
     for ref in tqdm(references, desc='screens', disable=not progress):
@@ -261,18 +326,21 @@ def evaluate_screen(
         obs = {'image': img[target['image']], 'gene': gene[target['gene']]}
         z0 = {'image': img[ctrl['image'][:1]], 'gene': gene[ctrl['gene'][:1]]}
         others = cand[st.compounds.compound_id.to_numpy()[cand] != ref]
-        gen = generate_latents(p, z0, others, 1)
-        s_model = distances(
-            {m: describe(m, v) for m, v in gen.items()}, {m: describe(m, v) for m, v in obs.items()}, scales, mods
-        ).numpy()
+        keep = st.compounds.compound_id.to_numpy()[cand] != ref
+        gen = {m: describe(m, v) for m, v in generate_latents(p, z0, others, 1).items()}
+        d_obs = {m: describe(m, v) for m, v in obs.items()}
+        s_models = {'model': distances(gen, d_obs, scales, mods).numpy()}
+        if calibrate:
+            cal = {m: v + calibrate * res[m][torch.from_numpy(keep)][:, None] for m, v in gen.items()}
+            s_models['model, calibrated'] = distances(cal, d_obs, scales, mods).numpy()
         ctrl_all = {'image': img[ctrl['image']], 'gene': gene[ctrl['gene']]}
         q_eff = np.concatenate(
-            [(describe(m, obs[m]).mean(0) - describe(m, ctrl_all[m]).mean(0)).numpy() / scales[m] ** 0.5 for m in mods]
+            [(describe(m, obs[m]).mean(0) - describe(m, ctrl_all[m]).mean(0)).numpy() / scales[m].numpy() ** 0.5
+             for m in mods]
         )
-        keep = st.compounds.compound_id.to_numpy()[cand] != ref
-        s_cent = np.nan_to_num(((cent[keep] - q_eff) ** 2).mean(1), nan=np.inf)
+        s_cent = np.nan_to_num(((cent[keep] - q_eff) ** 2).sum(1), nan=np.inf)
         truth = moa[st.compounds.compound_id.to_numpy() == ref][0]
-        for method, sc in (('model', s_model), ('nearest centroid', s_cent)):
+        for method, sc in (*s_models.items(), ('nearest centroid', s_cent)):
             order = np.argsort(sc, kind='stable')
             rows.append({'reference': ref, 'method': method, 'top1_same_moa': float(moa[others[order[0]]] == truth),
                          'top5_same_moa': float((moa[others[order[:5]]] == truth).mean())})

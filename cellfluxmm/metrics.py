@@ -23,9 +23,9 @@ from .data import PackedStore
 __all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'SAMPLE_COUNTS', 'rgb_scale', 'to_rgb8', 'inception_weights_path',
            'InceptionExtractor', 'DomainExtractorConfig', 'DomainExtractor', 'extractor_rows', 'train_domain_extractor',
            'save_domain_extractor', 'load_domain_extractor', 'domain_extractor', 'extract_features',
-           'fid_from_features', 'kid_subset_size', 'kid_from_features', 'sample_tag', 'image_metrics', 'real_floor',
-           'conditional_fid', 'gene_metrics', 'mean_effect', 'tanimoto', 'nearest_compound_effect', 'retrieval',
-           'energy_score', 'bootstrap_ci']
+           'fid_from_features', 'kid_subset_size', 'kid_from_features', 'describe', 'sample_tag', 'image_metrics',
+           'real_floor', 'conditional_fid', 'gene_metrics', 'mean_effect', 'tanimoto', 'nearest_compound_effect',
+           'retrieval', 'energy_score', 'bootstrap_ci']
 
 # %% ../nbs/08_metrics.ipynb #3c8ad950
 def rgb_scale(images:np.ndarray, q:float=99.9) -> np.ndarray:
@@ -200,6 +200,12 @@ def kid_from_features(real:torch.Tensor, fake:torch.Tensor, subsets:int=50, seed
     m.update(real.double(), real=True); m.update(fake.double(), real=False)
     mean, std = m.compute()
     return float(mean), float(std)
+
+# %% ../nbs/08_metrics.ipynb #fa975cd3
+def describe(m:str, z) -> torch.Tensor:
+    "What latent comparisons read: image latents (..., C, h, w) -> each channel's spatial mean and std (..., 2C); gene latents as they are."
+    z = torch.as_tensor(np.asarray(z) if not isinstance(z, torch.Tensor) else z).float()
+    return torch.cat([z.mean((-2, -1)), z.std((-2, -1))], -1) if m == 'image' else z
 
 # %% ../nbs/08_metrics.ipynb #3dffcb07
 SAMPLE_COUNTS = (1000, 2500, N_TEST)  # Table 1's sample sizes; the largest is the paper's test split

@@ -16,6 +16,7 @@ from .core import atomic_path, get_device, rng_for, seed_everything, tune_runtim
 from .sit import JointSiT
 from .flow import flow_loss, sample_time
 from .sampler import generate
+from .metrics import describe, fid_from_features
 from .prepare import (CheckpointError, LatentPairs, Prepared, RunConfig, TrainConfig, read_checkpoint,
     save_checkpoint, step_checkpoints)
 
@@ -26,7 +27,7 @@ __all__ = ['validate', 'train', 'read_log', 'plot_history']
 @torch.no_grad()
 def validate(model:JointSiT, val:LatentPairs, tc:TrainConfig, modalities, device,
              source_noise:float|dict=0.0) -> dict:  # the run's noise on the source (the same draws at every validation)
-    "Latent errors of generated vs real perturbed latents on validation pairs, relative to copying the control."
+    "Latent distances (Fréchet, squared error) of generated vs real perturbed latents on validation pairs, relative to copying the control."
     k = np.arange(min(tc.val_pairs, len(val)))
     z0, z1, y = val.samples(k)
     z0 = {m: z0[m] for m in modalities}
@@ -36,7 +37,10 @@ def validate(model:JointSiT, val:LatentPairs, tc:TrainConfig, modalities, device
     for m in modalities:
         res[f'val_mse_{m}'] = ((out[m] - z1[m]) ** 2).mean().item()
         res[f'val_rel_{m}'] = res[f'val_mse_{m}'] / max(((z0[m] - z1[m]) ** 2).mean().item(), 1e-12)
-    res['val_score'] = float(np.mean([res[f'val_rel_{m}'] for m in modalities]))
+        real = describe(m, z1[m])
+        res[f'val_fd_{m}'] = fid_from_features(real, describe(m, out[m])) / max(
+            fid_from_features(real, describe(m, z0[m])), 1e-12)
+    res['val_score'] = float(np.mean([res[f'val_fd_{m}'] for m in modalities]))
     return res
 
 # %% ../nbs/09_train.ipynb #17634b11
@@ -220,9 +224,10 @@ def plot_history(hist:pd.DataFrame, title:str=''):
     axes[0].set(xlabel='step', ylabel='loss (rolling mean of 5 logs)', yscale='log', title=title or 'training loss')
     axes[0].legend(fontsize=8)
     v = hist.dropna(subset=['val_score']) if 'val_score' in hist else hist.iloc[:0]
-    for c in [c for c in v.columns if c.startswith('val_rel_')]: axes[1].plot(v.step, v[c], 'o-', label=c)
+    for c in [c for c in v.columns if c.startswith('val_fd_')]: axes[1].plot(v.step, v[c], 'o-', label=c)
+    for c in [c for c in v.columns if c.startswith('val_rel_')]: axes[1].plot(v.step, v[c], 'x:', label=c)
     axes[1].axhline(1.0, color='gray', ls='--', lw=1, label='copy the control')
-    axes[1].set(xlabel='step', ylabel='generated vs real latent MSE / control', title='validation')
+    axes[1].set(xlabel='step', ylabel='generated vs real / copy the control', title='validation (fd: picks the best)')
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     return fig
