@@ -40,7 +40,7 @@ def validate(model:JointSiT, val:LatentPairs, tc:TrainConfig, modalities, device
         real = describe(m, z1[m])
         res[f'val_fd_{m}'] = fid_from_features(real, describe(m, out[m])) / max(
             fid_from_features(real, describe(m, z0[m])), 1e-12)
-    res['val_score'] = float(np.mean([res[f'val_fd_{m}'] for m in modalities]))
+    res['val_score'] = float(np.mean([res[f'val_rel_{m}'] for m in modalities]))
     return res
 
 # %% ../nbs/09_train.ipynb #17634b11
@@ -224,10 +224,10 @@ def plot_history(hist:pd.DataFrame, title:str=''):
     axes[0].set(xlabel='step', ylabel='loss (rolling mean of 5 logs)', yscale='log', title=title or 'training loss')
     axes[0].legend(fontsize=8)
     v = hist.dropna(subset=['val_score']) if 'val_score' in hist else hist.iloc[:0]
-    for c in [c for c in v.columns if c.startswith('val_fd_')]: axes[1].plot(v.step, v[c], 'o-', label=c)
-    for c in [c for c in v.columns if c.startswith('val_rel_')]: axes[1].plot(v.step, v[c], 'x:', label=c)
+    for c in [c for c in v.columns if c.startswith('val_rel_')]: axes[1].plot(v.step, v[c], 'o-', label=c)
+    for c in [c for c in v.columns if c.startswith('val_fd_')]: axes[1].plot(v.step, v[c], 'x:', label=c)
     axes[1].axhline(1.0, color='gray', ls='--', lw=1, label='copy the control')
-    axes[1].set(xlabel='step', ylabel='generated vs real / copy the control', title='validation (fd: picks the best)')
+    axes[1].set(xlabel='step', ylabel='generated vs real / copy the control', title='validation (rel: picks the best)')
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     return fig
