@@ -357,7 +357,8 @@ def plot_inference(table:pd.DataFrame, metric:str='top5'):
     for ax, g in zip(axes[0], groups):
         t = table[(table.compounds == g) & (table.method != 'chance')]
         piv = t.pivot(index='method', columns='modalities', values=metric)
-        piv.plot.bar(ax=ax, rot=0, width=0.8)
+        piv.plot.bar(ax=ax, rot=25, width=0.8)
+        plt.setp(ax.get_xticklabels(), ha='right', rotation_mode='anchor')
         ax.axhline(
             float(table[(table.compounds == g) & (table.method == 'chance')][metric].iloc[0]),
             color='k',
@@ -365,7 +366,8 @@ def plot_inference(table:pd.DataFrame, metric:str='top5'):
             lw=1,
             label='chance',
         )
-        ax.set(title=f'{g} compounds ({int(t.queries.iloc[0])} queries)', ylabel=metric, xlabel='', ylim=(0, 1))
+        cands = f", {int(t.candidates.iloc[0])} candidates" if 'candidates' in t else ''
+        ax.set(title=f'{g} compounds ({int(t.queries.iloc[0])} queries{cands})', ylabel=metric, xlabel='', ylim=(0, 1))
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -182,8 +182,9 @@ class _Identity(nn.Module):
     def forward(self, x): return x
 
 def fid_from_features(real:torch.Tensor, fake:torch.Tensor) -> float:
-    "FID between two feature sets (N, d), computed by torchmetrics."
-    m = FrechetInceptionDistance(feature=_Identity(real.shape[1]))
+    "FID between two feature sets (N, d), computed by torchmetrics (on this process's features: no gathering across processes)."
+    # sync_on_compute=False: in a multi-process run (validation on the main process only) a gather would wait forever
+    m = FrechetInceptionDistance(feature=_Identity(real.shape[1]), sync_on_compute=False)
     m.update(real.double(), real=True); m.update(fake.double(), real=False)
     return float(m.compute())
 
