@@ -4,7 +4,8 @@
 
 # %% ../nbs/12_cli.ipynb #1568404a
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, importlib, json, os, subprocess, sys, time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 import cellfluxmm
@@ -16,10 +17,10 @@ from .figures import run_folder
 from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, simulated_store
 
 # %% auto #0
-__all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare',
-           'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'reproduce_steps', 'StepFailed', 'run_notebook',
-           'run_steps', 'cmd_reproduce', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_bench',
-           'parser', 'main']
+__all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'THREAD_VARS', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report',
+           'cmd_prepare', 'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'run_call', 'cached_baselines',
+           'reproduce_steps', 'StepFailed', 'run_notebook', 'run_step_file', 'cpu_cores', 'run_steps', 'default_jobs',
+           'cmd_reproduce', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_bench', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -104,8 +105,10 @@ class Step:
     name: str
     key: str                  # changes whenever the step's inputs change
     notebook: str|None = None # a papermill notebook of nbs/paper/, or None for a library call
-    params: dict|None = None
-    fn: object = None         # the library call, for steps without a notebook
+    params: dict|None = None  # the notebook's parameters, or the library call's keyword arguments
+    call: str|None = None     # the library call by name ('module.function'), for steps without a notebook
+    fn: object = None         # or the call itself (runs in this process only)
+    after: tuple|None = None  # the steps whose outputs this one reads, by name; None: every step before it
 
 def paper_notebooks() -> Path:
     "The folder of the papermill notebooks (in a clone of the repository)."
@@ -116,34 +119,50 @@ def paper_notebooks() -> Path:
         )
     return d
 
+def run_call(target:str, kwargs:dict|None=None):
+    "Call the library function named `target` ('module.function') with `kwargs`: a step another process can run."
+    mod, name = target.rsplit('.', 1)
+    return getattr(importlib.import_module(mod), name)(**(kwargs or {}))
+
+def cached_baselines(preset:str, data_dir:str, progress:bool=True) -> dict:
+    "The model-free baselines and the domain extractor of a prepared data folder, computed once (`10_evaluate.baselines`)."
+    from cellfluxmm.evaluate import baselines
+    return baselines(Prepared.open(data_dir, preset), progress=progress)
+
 # %% ../nbs/12_cli.ipynb #1dac7b4b
 def reproduce_steps(
     preset: str, data_dir: Path, results: Path, figures: Path, variants=VARIANT_ORDER, device: str = 'auto',
     seeds: int = 1,  # training seeds per variant (0 .. seeds-1); Table 1 shows their mean and spread
     inverse: bool = False,  # also the inverse steps: a model that never saw some test compounds, and inference with it
 ) -> list[Step]:
-    "The steps of a reproduction, in order. The notebooks read every setting from the preset; only the device and seed are passed."
+    "The steps of a reproduction, in order, each naming the steps it reads. The notebooks read every setting from the preset; only the device and seed are passed."
     if seeds < 1: raise ValueError(f"seeds must be at least 1, got {seeds}")
+    from cellfluxmm.evaluate import baseline_settings  # here: the command starts without loading the metrics
     pr = get_preset(preset)
     common = {'preset': preset, 'data_dir': str(data_dir), 'progress': True, 'device': device}
     k_prep = artifact_key('prepare', pr.preparation(), str(data_dir))
-    steps = [Step('prepare data', k_prep, fn=lambda: prepare(preset, data_dir))]
+    PREP, BASE = 'prepare data', 'baselines'
+    steps = [Step(PREP, k_prep, call='cellfluxmm.prepare.prepare', params={'preset': preset, 'data_dir': str(data_dir)}, after=()),
+             # the baselines and the domain extractor every evaluation reads, made once (they are cached in the data folder)
+             Step(BASE, artifact_key('baselines', k_prep, baseline_settings(pr.eval)), call='cellfluxmm.cli.cached_baselines',
+                  params={'preset': preset, 'data_dir': str(data_dir)}, after=(PREP,))]
     k_eval = {}
     for s in range(seeds):
         for v in variants:
             run_dir, tag = run_folder(results, v, s), v if s == 0 else f'{v} seed {s}'
             kt = artifact_key('train', k_prep, v, pr.sit, pr.cond, pr.source_noise, pr.train.replace(seed=s).to_dict(), device)
             steps.append(Step(f'train {tag}', kt, 'train.ipynb',
-                              {**common, 'variant': v, 'out_dir': str(run_dir), **({'seed': s} if s else {})}))
+                              {**common, 'variant': v, 'out_dir': str(run_dir), **({'seed': s} if s else {})}, after=(PREP,)))
             # the extra draws per pair (the mean of draws, the energy score) are made for the full model alone: the
             # ablations are compared on one draw, as the paper's Table 1, and each extra draw costs a sampling pass
             ev = pr.eval if v == 'full' else pr.eval.replace(n_draws=1)
             k_eval[tag] = artifact_key('evaluate', kt, ev.to_dict())
             steps.append(Step(f'evaluate {tag}', k_eval[tag], 'evaluate.ipynb',
                               {**common, 'run_dir': str(run_dir), 'out_dir': str(run_dir / 'eval'),
-                               **({'n_draws': 1} if ev.n_draws != pr.eval.n_draws else {})}))
+                               **({'n_draws': 1} if ev.n_draws != pr.eval.n_draws else {})}, after=(f'train {tag}', BASE)))
     steps.append(Step('Table 1', artifact_key('table1', k_eval), 'table1.ipynb',
-                      {'results_dir': str(results), 'out_dir': str(figures), 'preset': preset}))
+                      {'results_dir': str(results), 'out_dir': str(figures), 'preset': preset},
+                      after=tuple(f'evaluate {t}' for t in k_eval)))
     if 'full' in variants:
         steps.append(
             Step(
@@ -156,6 +175,7 @@ def reproduce_steps(
                     'eval_dir': str(results / 'full' / 'eval'),
                     'out_dir': str(figures),
                 },
+                after=('evaluate full',),
             )
         )
     if inverse and 'full' in variants and not (pr.sim and sim_config(pr.sim).split == 'compounds'):
@@ -178,10 +198,11 @@ def reproduce_steps(
                     'exclude_unseen': pr.eval.inverse_queries,
                     'cond': cond,
                 },
+                after=(PREP,),
             )
         )
         steps.append(Step('inverse', artifact_key('inverse', ku, pr.eval.to_dict()), 'inverse.ipynb',
-                          {**common, 'run_dir': str(results/'full_unseen'), 'out_dir': str(figures)}))
+                          {**common, 'run_dir': str(results/'full_unseen'), 'out_dir': str(figures)}, after=('train unseen',)))
     return steps
 
 # %% ../nbs/12_cli.ipynb #ec799738
@@ -191,6 +212,7 @@ class StepFailed(RuntimeError):
 def _fmt(s:float) -> str: return f'{int(s // 60)}m{s % 60:04.1f}s' if s >= 60 else f'{s:.1f}s'
 
 KERNEL_ARGS = ('--IPKernelApp.log_level=ERROR',)  # the kernel's own warnings (e.g. about its TCP transport) are noise here
+THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')  # what sets a child's torch and BLAS threads
 
 def run_notebook(src:str|Path, dst:str|Path, parameters:dict|None=None, progress_bar:bool=False):
     "Run a papermill notebook in the current folder with the python3 kernel, quiet but for errors; keep the executed copy at `dst`."
@@ -199,41 +221,117 @@ def run_notebook(src:str|Path, dst:str|Path, parameters:dict|None=None, progress
                                cwd=str(Path.cwd()), kernel_name='python3', log_output=False,
                                extra_arguments=list(KERNEL_ARGS))
 
-def run_steps(steps:list[Step], results:Path, log=print) -> dict:
-    "Run the steps not yet done (stamps under results/.stamps); one line per step with its time."
+def _slug(st:Step) -> str: return st.name.replace(' ', '_')
+def _executed(st:Step, results:Path) -> Path|None: return results/f'{_slug(st)}.ipynb' if st.notebook else None
+
+def _run_here(st:Step, results:Path):
+    "Run one step in this process: its notebook, its library call or its function."
+    if st.notebook: run_notebook(paper_notebooks()/st.notebook, _executed(st, results), st.params)
+    elif st.call: run_call(st.call, st.params)
+    else: st.fn()
+
+def _outcome(e:BaseException|None) -> dict:
+    "What became of a step, as plain data (a child process hands it to its parent)."
     import papermill as pm
-    stamps = results/'.stamps'; stamps.mkdir(parents=True, exist_ok=True)
-    times, n = {}, len(steps)
-    for i, st in enumerate(steps, 1):
-        stamp = stamps/f"{st.name.replace(' ', '_')}.json"
-        label = f'[{i:2d}/{n}] {st.name:<18}'
-        if stamp.exists() and json.loads(stamp.read_text()).get('key') == st.key:
-            log(f'{label} up to date'); times[st.name] = 0.0; continue
-        t0 = time.time()
-        out_nb = results/f"{st.name.replace(' ', '_')}.ipynb" if st.notebook else None
-        try:
-            if st.notebook:
-                run_notebook(paper_notebooks()/st.notebook, out_nb, st.params)
-            else: st.fn()
-        except pm.PapermillExecutionError as e:
-            raise StepFailed(
-                f"step '{st.name}' failed in nbs/paper/{st.notebook}, cell [{e.exec_count}]: {e.ename}: {e.evalue}. "
-                f"The executed notebook is kept at {out_nb}. Fix the cause and rerun: finished steps are skipped."
-            ) from None
-        except Exception as e:
-            raise StepFailed(
-                f"step '{st.name}' failed: {type(e).__name__}: {e}. Rerun after fixing it: finished steps are skipped."
-            ) from e
-        times[st.name] = time.time() - t0
-        stamp.write_text(
-            json.dumps(
-                {'key': st.key, 'seconds': round(times[st.name], 1), 'notebook': str(out_nb) if out_nb else None}
-            )
+    if e is None: return {'ok': True}
+    if isinstance(e, pm.PapermillExecutionError): return {'ok': False, 'cell': e.exec_count, 'ename': e.ename, 'evalue': e.evalue}
+    return {'ok': False, 'ename': type(e).__name__, 'evalue': str(e)}
+
+def _failure(st:Step, results:Path, o:dict, log:Path|None=None) -> StepFailed:
+    more = f' Its output is in {log}.' if log else ''
+    if o.get('cell') is not None:
+        return StepFailed(
+            f"step '{st.name}' failed in nbs/paper/{st.notebook}, cell [{o['cell']}]: {o['ename']}: {o['evalue']}. "
+            f"The executed notebook is kept at {_executed(st, results)}.{more} Fix the cause and rerun: finished steps are skipped."
         )
-        log(f"{label} done in {_fmt(times[st.name])}" + (f'  ({out_nb})' if out_nb else ''))
+    return StepFailed(f"step '{st.name}' failed: {o['ename']}: {o['evalue']}.{more} Rerun after fixing it: finished steps are skipped.")
+
+def run_step_file(spec:str|Path):
+    "Run the step a JSON file describes, in this process, and write its outcome beside it (how `run_steps` runs a child)."
+    spec = Path(spec); d = json.loads(spec.read_text())
+    st = Step(d['name'], '', d['notebook'], d['params'], d['call'])
+    try: _run_here(st, Path(d['results'])); err = None
+    except Exception as e:
+        import traceback; traceback.print_exc(); err = e
+    spec.with_suffix('.outcome.json').write_text(json.dumps(_outcome(err)))
+
+def _run_child(st:Step, results:Path, threads:int) -> tuple[dict, Path|None]:
+    "Run a step in a child process with `threads` threads; its output goes to results/.logs/<step>.log."
+    if st.fn is not None:  # a function cannot be handed to another process: run it here
+        try: st.fn(); return _outcome(None), None
+        except Exception as e: return _outcome(e), None
+    logs = results/'.logs'; logs.mkdir(parents=True, exist_ok=True)
+    spec, log, outcome = logs/f'{_slug(st)}.json', logs/f'{_slug(st)}.log', logs/f'{_slug(st)}.outcome.json'
+    outcome.unlink(missing_ok=True)
+    spec.write_text(json.dumps({'name': st.name, 'notebook': st.notebook, 'params': st.params, 'call': st.call,
+                                'results': str(results)}))
+    env = {**os.environ, **{v: str(threads) for v in THREAD_VARS}}
+    code = 'import sys; from cellfluxmm.cli import run_step_file; run_step_file(sys.argv[1])'
+    with open(log, 'w') as f: rc = subprocess.run([sys.executable, '-c', code, str(spec)], stdout=f, stderr=subprocess.STDOUT, env=env).returncode
+    if outcome.exists(): return json.loads(outcome.read_text()), log
+    return {'ok': False, 'ename': 'ChildProcessError', 'evalue': f'the process running it ended with status {rc}'}, log
+
+def cpu_cores() -> int:
+    "The CPU cores this process may use."
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+def run_steps(steps:list[Step], results:Path, log=print,
+              jobs:int=1,  # steps run at once, each in its own process with cores/jobs threads; 1: one by one, in this process
+             ) -> dict:
+    "Run the steps not yet done (stamps under results/.stamps), each once the steps it reads are done; one line per step with its time."
+    stamps = results/'.stamps'; stamps.mkdir(parents=True, exist_ok=True)
+    names = [s.name for s in steps]
+    if len(set(names)) < len(names): raise ValueError(f'step names repeat: {names}')
+    deps = {s.name: set(names[:i]) if s.after is None else set(s.after) for i, s in enumerate(steps)}
+    for i, s in enumerate(steps):
+        if bad := deps[s.name] - set(names[:i]):
+            raise ValueError(f"step '{s.name}' reads {sorted(bad)}: a step reads only steps listed before it")
+    times, n, done, todo = {}, len(steps), set(), []
+    label = lambda st: f'[{names.index(st.name) + 1:2d}/{n}] {st.name:<18}'
+    stamp = lambda st: stamps/f'{_slug(st)}.json'
+    def finished(st, seconds):
+        times[st.name] = seconds; done.add(st.name)
+        out_nb = _executed(st, results)
+        stamp(st).write_text(json.dumps({'key': st.key, 'seconds': round(seconds, 1), 'notebook': str(out_nb) if out_nb else None}))
+        log(f"{label(st)} done in {_fmt(seconds)}" + (f'  ({out_nb})' if out_nb else ''))
+    for st in steps:
+        if stamp(st).exists() and json.loads(stamp(st).read_text()).get('key') == st.key:
+            log(f'{label(st)} up to date'); times[st.name] = 0.0; done.add(st.name)
+        else: todo.append(st)
+    if jobs <= 1:
+        for st in todo:
+            t0 = time.time()
+            try: _run_here(st, results)
+            except Exception as e:
+                o = _outcome(e)
+                raise _failure(st, results, o) from (None if 'cell' in o else e)
+            finished(st, time.time() - t0)
+        return times
+    cores, running, failures = cpu_cores(), {}, []
+    with ThreadPoolExecutor(jobs) as pool:
+        while todo or running:
+            ready = [] if failures else [s for s in todo if deps[s.name] <= done]
+            while ready and len(running) < jobs:
+                st = ready.pop(0); todo.remove(st)
+                threads = cores if not running and not ready else max(1, cores // jobs)  # alone: every core
+                log(f"{label(st)} started ({threads} thread{'s' if threads > 1 else ''}; output in {results/'.logs'/_slug(st)}.log)")
+                running[pool.submit(_run_child, st, results, threads)] = (st, time.time())
+            if not running: break   # a step failed: what was running has finished, nothing new starts
+            for f in wait(running, return_when=FIRST_COMPLETED).done:
+                st, t0 = running.pop(f)
+                o, out = f.result()
+                if o['ok']: finished(st, time.time() - t0)
+                else:
+                    failures.append(_failure(st, results, o, out))
+                    log(f'{label(st)} failed' + ('; the steps running finish first' if running else ''))
+    if failures: raise failures[0]
     return times
 
 # %% ../nbs/12_cli.ipynb #e8c5348d
+def default_jobs(device:str='auto') -> int:
+    "Steps run at once by `cellfluxmm reproduce`: two on a CPU with two cores or more (two one-thread processes train 1.3x faster than one with two threads on 2 cores), one on a GPU."
+    return 1 if get_device(device).type != 'cpu' else min(2, cpu_cores())
+
 def cmd_reproduce(a):
     pr = get_preset(a.preset)
     data_dir = data_folder(a.data or f'data/{a.preset}', log=print)
@@ -245,11 +343,12 @@ def cmd_reproduce(a):
     variants = tuple(a.variants.split(',')) if a.variants else VARIANT_ORDER
     bad = [v for v in variants if v not in VARIANT_ORDER]
     if bad: raise ValueError(f"unknown variant(s) {bad}; choose from {list(VARIANT_ORDER)}")
+    jobs = a.jobs or default_jobs(a.device)
+    if jobs < 1: raise ValueError(f"--jobs must be at least 1, got {jobs}")
     t0 = time.time()
-    print(
-        f'reproducing Table 1 and Figure 2 with the {a.preset} preset: data in {data_dir}, runs in {results}, figures in {figures}'
-    )
-    try: run_steps(reproduce_steps(a.preset, data_dir, results, figures, variants, a.device, a.seeds, a.inverse), results)
+    print(f'reproducing Table 1 and Figure 2 with the {a.preset} preset: data in {data_dir}, runs in {results}, figures in {figures}'
+          + (f'; {jobs} steps at a time' if jobs > 1 else ''))
+    try: run_steps(reproduce_steps(a.preset, data_dir, results, figures, variants, a.device, a.seeds, a.inverse), results, jobs=jobs)
     except StepFailed as e: print(f'error: {e}', file=sys.stderr); return 1
     print(f'all steps finished in {_fmt(time.time() - t0)}; figures in {figures}')
     return 0
@@ -529,6 +628,9 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument('--device', default='auto', help='auto (CUDA when present), cpu or cuda')
     rp.add_argument('--seeds', type=int, default=1,
                     help='training seeds per variant; Table 1 shows mean and spread (seed k>0 runs go to RESULTS/VARIANT_seedk)')
+    rp.add_argument('--jobs', type=int,
+                    help='steps run at once, each in its own process with cores/jobs threads (default: 2 on a CPU with 2 '
+                         'cores or more, 1 on a GPU); 1 runs them one by one in this process')
     rp.add_argument('--inverse', action='store_true',
                     help='also train a full model that never saw some test compounds and evaluate perturbation inference '
                          'with it (figures/inverse.*; about 6.5 minutes more on the demo, 2 CPU cores)')

@@ -15,7 +15,7 @@ from .data import SplitDraws, images_to_uint16, replicate_reproducibility, write
 from .autoencoders import decode_latents
 from .sampler import EVALS_PER_STEP, generate, guidance_name
 from .prepare import EvalConfig, Prepared, load_ema_model
-from .sit import with_dose
+from .sit import compound_condition, with_dose
 from .readout import ReadoutConfig, fit_readout, readout, readout_fd, shift_correlation
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
     extract_features, extractor_rows, gene_metrics, image_metrics, inception_weights_path, mean_effect,
@@ -41,7 +41,7 @@ def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
 def condition(prep:Prepared, tp:pd.DataFrame, sit) -> torch.Tensor:
     "The model's condition for pairs `tp`: class indices or compound features, with the dose where the model reads it."
     st = prep.store
-    y = st.descriptors[tp.compound_idx] if sit.cond == 'features' else tp.compound_idx.to_numpy()
+    y = compound_condition(sit.cond, tp.compound_idx.to_numpy(), st.descriptors)
     return with_dose(y, tp.dose.to_numpy()) if sit.dose else torch.from_numpy(np.asarray(y))
 
 def control_reference(store, tp:pd.DataFrame) -> np.ndarray:

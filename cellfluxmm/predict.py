@@ -14,7 +14,7 @@ from .core import CHANNELS, atomic_path, get_device
 from .data import images_to_float, images_to_uint16
 from .autoencoders import decode_latents, encode_images
 from .sampler import generate, guidance_name
-from .sit import with_dose
+from .sit import compound_condition, with_dose
 from .prepare import Prepared, load_ema_model
 
 # %% auto #0
@@ -60,8 +60,7 @@ class Predictor:
             raise ValueError(f"this run ({self.run.variant}) conditions on dose: pass the dose in µM (any dose, seen or not)")
         if not self.run.sit.dose and dose is not None:
             raise ValueError(f"this run ({self.run.variant}) does not condition on dose; leave dose=None")
-        y = (torch.as_tensor(idx, dtype=torch.long) if self.run.sit.cond == 'class'
-             else torch.from_numpy(np.asarray(self.prep.store.descriptors[idx], dtype=np.float32)))
+        y = compound_condition(self.run.sit.cond, idx, self.prep.store.descriptors)
         return y if dose is None else with_dose(y, np.broadcast_to(np.asarray(dose, dtype=np.float64), (len(idx),)))
 
 # %% ../nbs/14_predict.ipynb #4a76a9ef

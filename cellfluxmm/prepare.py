@@ -19,7 +19,7 @@ from .synthetic import SimConfig, sim_config, simulate
 from .autoencoders import (AETrainConfig, GeneAEConfig, GeneAutoencoder, ImageAutoencoder, SmallVAEConfig,
     encode_images, load_gene_autoencoder, load_image_autoencoder, save_gene_autoencoder, train_gene_autoencoder,
     train_image_autoencoder, calibrate_pretrained)
-from .sit import JointSiT, SiTConfig, sit_config, with_dose
+from .sit import COND_KINDS, JointSiT, SiTConfig, compound_condition, sit_config, with_dose
 from .flow import FlowConfig, variant_flow
 
 # %% auto #0
@@ -374,15 +374,15 @@ class LatentPairs:
     "Control and perturbed latents of one split's pairs, served by global sample number."
     def __init__(self, cache:LatentCache, store:PackedStore, split:str='train', seed:int=0, cond:str='class',
                  exclude:tuple[str, ...]=(),  # compounds left out of this split (`RunConfig.exclude_compounds`)
-                 dose:bool=False):            # the condition carries the pair's dose (`with_dose`)
-        self.split, self.seed, self.cond = SplitDraws(store, split, seed, exclude), seed, cond
+                 dose:bool=False,             # the condition carries the pair's dose (`with_dose`)
+                 id_drop:float=0.0):          # cond='features+id': the rate at which the compound's row is hidden (-1)
+        self.split, self.seed, self.cond, self.id_drop = SplitDraws(store, split, seed, exclude), seed, cond, id_drop
         self.img, self.gene = torch.from_numpy(np.array(cache.images)), torch.from_numpy(np.array(cache.genes))
         self.has_images = store.has_images
         self.dose = store.pairs.dose.to_numpy(np.float64) if dose else None
-        if cond == 'features':
-            if store.descriptors is None:
-                raise ValueError(f"cond='features' needs per-compound descriptors, and {store.path} has none")
-            self.features = torch.from_numpy(store.descriptors)
+        if cond != 'class' and store.descriptors is None:
+            raise ValueError(f"cond={cond!r} needs per-compound descriptors, and {store.path} has none")
+        self.features = store.descriptors
 
     def __len__(self): return len(self.split)
 
@@ -400,8 +400,9 @@ class LatentPairs:
         d = self.split.take(epoch, rng_for(self.seed, 100, epoch).permutation(len(self))[pos])
         z0, z1 = {'gene': self.gene[d['ctrl_gene']]}, {'gene': self.gene[d['pert_gene']]}
         if self.has_images: z0['image'], z1['image'] = self.img[d['ctrl_image']], self.img[d['pert_image']]
-        ci = torch.from_numpy(d['compound_idx'])
-        y = self.features[ci] if self.cond == 'features' else ci
+        y = compound_condition(self.cond, d['compound_idx'], self.features)
+        if self.cond == 'features+id' and self.id_drop > 0:  # hide the compound's row: the features learn alone
+            y[rng_for(self.seed, 101, epoch).random(len(self))[pos] < self.id_drop, -1] = -1
         return z0, z1, (with_dose(y, self.dose[d['pair']]) if self.dose is not None else y)
 
 # %% ../nbs/09_prepare.ipynb #99c8c078
@@ -468,19 +469,19 @@ def load_ema_model(path:str|Path, device='cpu') -> tuple[JointSiT, RunConfig]:
 
 # %% ../nbs/09_prepare.ipynb #17634b11
 def build_run(prep:Prepared, variant:str, beta:float|None=None, exclude_compounds:typing.Sequence[str]=(),
-              cond:str|None=None,  # 'class' or 'features'; None: the preset's
+              cond:str|None=None,  # 'class', 'features' or 'features+id'; None: the preset's
               **train_overrides) -> RunConfig:
     "The RunConfig of a variant on prepared data: SiT sizes from the autoencoders and the store, settings from its preset."
     pr, st = prep.config, prep.store
     if cond is not None:
-        if cond not in ('class', 'features'): raise ValueError(f"unknown conditioning {cond!r}; use 'class' or 'features'")
+        if cond not in COND_KINDS: raise ValueError(f"unknown conditioning {cond!r}; use one of {COND_KINDS}")
         pr = pr.replace(cond=cond)
     flow = variant_flow(variant, source_noise=pr.source_noise, **({} if beta is None else {'beta': beta}))
     if not st.has_images and 'image' in flow.modalities:
         raise ValueError(f"{st.path} holds L1000 profiles alone; variant {variant!r} needs images: train 'no_cp'")
     c, h = (prep.image_ae.latent_shape(st.image_size)[:2] if st.has_images else
             (SiTConfig.image_channels, SiTConfig.image_size))  # unused by a gene-only model
-    if pr.cond == 'features' and st.descriptors is None:
+    if pr.cond != 'class' and st.descriptors is None:
         raise ValueError(f"preset {prep.preset!r} conditions on compound features, and {st.path} has none "
                          f"(build it from a file with SMILES, or use cond='class')")
     feat = 0 if pr.cond == 'class' else int(st.descriptors.shape[1])

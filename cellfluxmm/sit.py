@@ -13,12 +13,14 @@ import torch.nn.functional as F
 from .core import COND_DROP_PROB, MODALITIES, Config
 
 # %% auto #0
-__all__ = ['COND_KINDS', 'SIT_PRESETS', 'TOKENIZERS', 'SiTConfig', 'sit_config', 'TimestepEmbedder', 'LabelEmbedder',
-           'FeatureEmbedder', 'DoseEmbedder', 'with_dose', 'modulate', 'Attention', 'SiTBlock', 'sincos_2d',
-           'unpatchify', 'PatchTokens', 'GeneTokens', 'JointSiT', 'count_params']
+__all__ = ['COND_KINDS', 'ID_DROP_PROB', 'SIT_PRESETS', 'TOKENIZERS', 'SiTConfig', 'sit_config', 'TimestepEmbedder',
+           'LabelEmbedder', 'FeatureEmbedder', 'FeatureIdEmbedder', 'compound_condition', 'DoseEmbedder', 'with_dose',
+           'modulate', 'Attention', 'SiTBlock', 'sincos_2d', 'unpatchify', 'PatchTokens', 'GeneTokens', 'JointSiT',
+           'count_params']
 
 # %% ../nbs/05_sit.ipynb #787df013
-COND_KINDS = ('class', 'features')
+COND_KINDS = ('class', 'features', 'features+id')
+ID_DROP_PROB = 0.5  # cond='features+id': per-sample probability, in training, that the compound's own vector is hidden
 
 @dataclass
 class SiTConfig(Config):
@@ -33,8 +35,10 @@ class SiTConfig(Config):
     heads: int = 6
     mlp_ratio: float = 4.0
     n_perturbations: int = 1000   # size of the class table (cond='class')
-    cond: str = 'class'           # 'class': a table of perturbations; 'features': an MLP of per-compound features
-    feature_dim: int = 0          # length of the feature vector (cond='features')
+    cond: str = 'class'           # 'class': a table of perturbations; 'features': an MLP of per-compound features;
+                                  # 'features+id': the features plus a learned vector per compound trained on
+    feature_dim: int = 0          # length of the feature vector (cond='features' or 'features+id')
+    id_drop: float = ID_DROP_PROB # cond='features+id': how often training hides the compound's vector (the features learn alone)
     dose: bool = False            # also embed the log10 dose (µM), carried as the condition's last column
     cond_drop: float = COND_DROP_PROB  # per-sample probability of the null condition in training
     modalities: tuple[str, ...] = MODALITIES  # ('image', 'gene'), ('image',) = w/o GE, ('gene',) = w/o CP
@@ -46,7 +50,7 @@ class SiTConfig(Config):
                 f"modalities must be a non-empty subset of {MODALITIES}, in that order, got {self.modalities}"
             )
         if self.cond not in COND_KINDS: raise ValueError(f"cond must be one of {COND_KINDS}, got {self.cond!r}")
-        if self.cond == 'features' and self.feature_dim <= 0: raise ValueError("cond='features' needs feature_dim > 0")
+        if self.cond != 'class' and self.feature_dim <= 0: raise ValueError(f"cond={self.cond!r} needs feature_dim > 0")
         if self.image_size % self.patch_size:
             raise ValueError(f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
         if self.hidden % self.heads: raise ValueError(f"hidden {self.hidden} is not a multiple of heads {self.heads}")
@@ -113,6 +117,34 @@ class FeatureEmbedder(nn.Module):
         if y.ndim != 2 or y.shape[1] != self.feature_dim:
             raise ValueError(f"features must be (B, {self.feature_dim}), got {tuple(y.shape)}")
         return torch.where(drop[:, None], self.null.to(y.dtype)[None], self.mlp(y.float()))
+
+class FeatureIdEmbedder(nn.Module):
+    "Features and the compound's own vector, (B, F + 1) with the compound's row last (-1: none) -> (B, hidden)."
+    def __init__(self, feature_dim:int, n:int, hidden:int):
+        super().__init__()
+        self.features, self.n = FeatureEmbedder(feature_dim, hidden), n
+        self.table = nn.Embedding(n, hidden)
+        nn.init.zeros_(self.table.weight)  # a row moves only when its compound is trained on: unseen compounds stay at zero
+    def forward(self, y:torch.Tensor, drop:torch.Tensor) -> torch.Tensor:
+        f = self.features.feature_dim
+        if y.ndim != 2 or y.shape[1] != f + 1:
+            raise ValueError(f"features and compound row must be (B, {f + 1}) (`compound_condition`), got {tuple(y.shape)}")
+        idx = y[:, -1].round().long()
+        bad = (idx < -1) | (idx >= self.n)
+        if bad.any(): raise IndexError(f"compound row {idx[bad][0].item()} is not in [-1, {self.n}): the model knows {self.n} compounds")
+        keep = ((idx >= 0) & ~drop).to(self.table.weight.dtype)[:, None]
+        return self.features(y[:, :-1], drop) + keep * self.table(idx.clamp(min=0))
+
+def compound_condition(cond:str,                       # 'class', 'features' or 'features+id' (`SiTConfig.cond`)
+                       idx:np.ndarray|torch.Tensor,    # (B,) compound rows of the store
+                       descriptors:np.ndarray|None=None, # (n_compounds, F) the store's compound features
+                      ) -> torch.Tensor:               # what the model's perturbation embedder reads (before `with_dose`)
+    "The condition of compounds `idx`: their rows (class), their features, or their features with their row appended."
+    idx = torch.as_tensor(np.asarray(idx), dtype=torch.long)
+    if cond == 'class': return idx
+    if descriptors is None: raise ValueError(f"cond={cond!r} needs per-compound descriptors, and none were given")
+    f = torch.as_tensor(np.asarray(descriptors)[idx.numpy()], dtype=torch.float32)
+    return f if cond == 'features' else torch.cat([f, idx.float()[:, None]], 1)
 
 # %% ../nbs/05_sit.ipynb #09951438
 class DoseEmbedder(nn.Module):
@@ -229,7 +261,9 @@ class JointSiT(nn.Module):
         self.modality = nn.Parameter(torch.zeros(len(cfg.modalities), D)) if len(cfg.modalities) > 1 else None
         self.t_embed = TimestepEmbedder(D)
         self.y_embed = (
-            LabelEmbedder(cfg.n_perturbations, D) if cfg.cond == 'class' else FeatureEmbedder(cfg.feature_dim, D)
+            LabelEmbedder(cfg.n_perturbations, D) if cfg.cond == 'class' else
+            FeatureEmbedder(cfg.feature_dim, D) if cfg.cond == 'features' else
+            FeatureIdEmbedder(cfg.feature_dim, cfg.n_perturbations, D)
         )
         self.dose_embed = DoseEmbedder(D) if cfg.dose else None
         self.blocks = nn.ModuleList(SiTBlock(D, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth))
@@ -246,6 +280,7 @@ class JointSiT(nn.Module):
         for tok in self.embed.values(): tok.init_weights()
         if self.modality is not None: nn.init.normal_(self.modality, std=0.02)
         if isinstance(self.y_embed, LabelEmbedder): nn.init.normal_(self.y_embed.table.weight, std=0.02)
+        if isinstance(self.y_embed, FeatureIdEmbedder): nn.init.zeros_(self.y_embed.table.weight)
         for lin in self.t_embed.mlp[0], self.t_embed.mlp[2]: nn.init.normal_(lin.weight, std=0.02)
         for lin in [b.ada[-1] for b in self.blocks] + [self.final_ada[-1], *self.head.values()]:
             nn.init.zeros_(lin.weight); nn.init.zeros_(lin.bias)

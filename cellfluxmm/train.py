@@ -87,7 +87,7 @@ def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, prog
         f"batch_size {tc.batch_size} must be divisible by grad_accum x processes = {tc.grad_accum} x {world}")
     local = micro // world
     seed_everything(tc.seed)
-    data = LatentPairs(prep.cache, prep.store, 'train', tc.seed, run.sit.cond, run.exclude_compounds, run.sit.dose)
+    data = LatentPairs(prep.cache, prep.store, 'train', tc.seed, run.sit.cond, run.exclude_compounds, run.sit.dose, run.sit.id_drop)
     val = (LatentPairs(prep.cache, prep.store, 'val', tc.seed, run.sit.cond, dose=run.sit.dose)
            if prep.store.has_split('val') else None)
     model = JointSiT(run.sit)
