@@ -180,10 +180,11 @@ def reproduce_steps(
         )
     if inverse and 'full' in variants and not (pr.sim and sim_config(pr.sim).split == 'compounds'):
         # the model used backwards: a full model that never saw `inverse_queries` test compounds, asked which compound
-        # explains each test observation (seen and unseen compounds). It reads compound features (not the class
-        # table) where the store has them: it is asked about compounds it never saw. (A store whose test split holds
-        # whole compounds out has no seen test compounds to compare with.)
-        cond = 'features' if pr.sim else None
+        # explains each test observation (seen and unseen compounds). It reads compound features where the store has
+        # them (it is asked about compounds it never saw) and a vector of each compound it trained on (what features
+        # do not tell of a seen compound; `05_sit`, cond='features+id'). (A store whose test split holds whole compounds
+        # out has no seen test compounds to compare with.)
+        cond = 'features+id' if pr.sim else None
         ku = artifact_key('train unseen', k_prep, pr.sit, cond or pr.cond, pr.source_noise, pr.train.to_dict(), pr.eval.inverse_queries,
                           device)
         steps.append(
@@ -295,7 +296,8 @@ def run_steps(steps:list[Step], results:Path, log=print,
         stamp(st).write_text(json.dumps({'key': st.key, 'seconds': round(seconds, 1), 'notebook': str(out_nb) if out_nb else None}))
         log(f"{label(st)} done in {_fmt(seconds)}" + (f'  ({out_nb})' if out_nb else ''))
     for st in steps:
-        if stamp(st).exists() and json.loads(stamp(st).read_text()).get('key') == st.key:
+        # done: its stamp holds its key and every step it reads is done (a step redone is read again)
+        if deps[st.name] <= done and stamp(st).exists() and json.loads(stamp(st).read_text()).get('key') == st.key:
             log(f'{label(st)} up to date'); times[st.name] = 0.0; done.add(st.name)
         else: todo.append(st)
     if jobs <= 1:
@@ -329,7 +331,7 @@ def run_steps(steps:list[Step], results:Path, log=print,
 
 # %% ../nbs/12_cli.ipynb #e8c5348d
 def default_jobs(device:str='auto') -> int:
-    "Steps run at once by `cellfluxmm reproduce`: two on a CPU with two cores or more (two one-thread processes train 1.3x faster than one with two threads on 2 cores), one on a GPU."
+    "Steps run at once by `cellfluxmm reproduce`: two on a CPU with two cores or more (the variants are independent and small models gain little from more threads), one on a GPU."
     return 1 if get_device(device).type != 'cpu' else min(2, cpu_cores())
 
 def cmd_reproduce(a):

@@ -15,14 +15,15 @@ from .metrics import describe
 from .predict import Predictor, generate_latents, latents
 
 # %% auto #0
-__all__ = ['SCORES', 'CALIBRATE', 'CALIBRATION_EPOCHS', 'MODALITY_SETS', 'within_variance', 'noise_scales', 'distances',
-           'residuals', 'infer', 'reference_wells', 'screen', 'unseen_compounds', 'rank_difference',
-           'evaluate_inference', 'evaluate_screen', 'plot_inference']
+__all__ = ['SCORES', 'CALIBRATE', 'CALIBRATION_EPOCHS', 'MODEL_NOISE_PAIRS', 'MODALITY_SETS', 'within_variance', 'noise_scales',
+           'distances', 'model_scales', 'residuals', 'infer', 'reference_wells', 'screen', 'unseen_compounds',
+           'rank_difference', 'evaluate_inference', 'evaluate_screen', 'plot_inference']
 
 # %% ../nbs/15_inverse.ipynb #5de6e6d8
 SCORES = ('mean', 'energy')
 CALIBRATE: float = 0.25       # weight of a seen compound's mean training residual (chosen on validation queries)
 CALIBRATION_EPOCHS: int = 2   # epochs of drawn controls the residuals are measured on
+MODEL_NOISE_PAIRS: int = 2000 # training pairs the noise of the model's own prediction is measured on (`model_scales`)
 
 def _cached(p:Predictor, key, make):
     "What `make()` returns, computed once per Predictor (noise scales and residuals do not depend on the query)."
@@ -80,6 +81,27 @@ def _table(p:Predictor, cand:np.ndarray, score:np.ndarray) -> pd.DataFrame:
     return t.sort_values('score', kind='stable').reset_index(drop=True).assign(rank=lambda d: np.arange(1, len(d) + 1))
 
 @torch.no_grad()
+def _real_and_generated(p:Predictor, tr:pd.DataFrame, progress:bool=False) -> tuple[dict, dict]:
+    "Per modality, the described real treated latents of pairs `tr` and the model's generation from each pair's control."
+    c = p.prep.cache
+    lat = lambda m, rows: torch.from_numpy(np.asarray(c.images if m == 'image' else c.genes)[rows])
+    def rows_of(m, col):  # read each needed latent once, in store order
+        r = tr[f'{col}_{m}'].to_numpy(); u, inv = np.unique(r, return_inverse=True)
+        return lat(m, u)[torch.from_numpy(inv)]
+    gen = generate(p.model, {m: rows_of(m, 'ctrl') for m in p.modalities}, p.condition(tr.compound_idx.to_numpy()),
+                   scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size, device=p.device,
+                   progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
+    return ({m: describe(m, rows_of(m, 'pert')) for m in p.modalities}, {m: describe(m, gen[m]) for m in p.modalities})
+
+def model_scales(p:Predictor, n_pairs:int=MODEL_NOISE_PAIRS, progress:bool=False) -> dict:
+    "Per modality, each described dimension's mean square of real minus generated over `n_pairs` training pairs: the noise of the model's prediction."
+    def make():
+        sd = SplitDraws(p.prep.store, 'train', 0, exclude=p.run.exclude_compounds)
+        tr = pd.DataFrame(sd.take(0, np.sort(np.random.default_rng(0).permutation(len(sd))[:n_pairs])))
+        real, gen = _real_and_generated(p, tr, progress)
+        return {m: ((real[m] - gen[m]).double() ** 2).mean(0).clamp(min=1e-8) for m in p.modalities}
+    return _cached(p, ('model noise', n_pairs), make)
+
 def residuals(p:Predictor, cand:np.ndarray, epochs:int=CALIBRATION_EPOCHS, progress:bool=False) -> dict:
     "Per modality (C, D): mean of real minus generated (described) over each candidate's training pairs; 0 without any."
     def make():
@@ -90,19 +112,12 @@ def residuals(p:Predictor, cand:np.ndarray, epochs:int=CALIBRATION_EPOCHS, progr
         out = {m: torch.zeros(len(cand), describe(m, (c.images if m == 'image' else c.genes)[:1]).shape[-1])
                for m in p.modalities}
         if not len(tr): return out
-        lat = lambda m, rows: torch.from_numpy(np.asarray(c.images if m == 'image' else c.genes)[rows])
-        def rows_of(m, col):  # read each needed latent once, in store order
-            r = tr[f'{col}_{m}'].to_numpy(); u, inv = np.unique(r, return_inverse=True)
-            return lat(m, u)[torch.from_numpy(inv)]
-        gen = generate(p.model, {m: rows_of(m, 'ctrl') for m in p.modalities}, p.condition(tr.compound_idx.to_numpy()),
-                       scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size, device=p.device,
-                       progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
+        real, gen = _real_and_generated(p, tr, progress)
         pos = {ci: j for j, ci in enumerate(cand)}
         j = torch.tensor([pos[ci] for ci in tr.compound_idx.to_numpy()])
         n = torch.zeros(len(cand)).index_add_(0, j, torch.ones(len(j)))
         for m in p.modalities:
-            r = describe(m, rows_of(m, 'pert')) - describe(m, gen[m])
-            out[m] = torch.zeros_like(out[m]).index_add_(0, j, r) / n.clamp(min=1)[:, None]
+            out[m] = torch.zeros_like(out[m]).index_add_(0, j, real[m] - gen[m]) / n.clamp(min=1)[:, None]
         return out
     return _cached(p, ('residuals', epochs, tuple(np.asarray(cand).tolist())), make)
 
@@ -128,7 +143,7 @@ def infer(run:str|Path|Predictor,     # a run folder, or a Predictor
     gen = {m: describe(m, v) for m, v in generate_latents(p, z0, cand, k, progress).items()}
     if calibrate: gen = {m: v + calibrate * residuals(p, cand)[m][:, None] for m, v in gen.items()}
     obs = {m: describe(m, v) for m, v in obs.items()}
-    return _table(p, cand, distances(gen, obs, noise_scales(p), mods, score).numpy())
+    return _table(p, cand, distances(gen, obs, model_scales(p, progress=progress), mods, score).numpy())
 
 # %% ../nbs/15_inverse.ipynb #168504a4
 def reference_wells(p:Predictor, compound:str, k:int=4) -> tuple[dict, dict]:
@@ -234,7 +249,9 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     calib_seconds = time.time() - t0
     obs = {m: describe(m, v) for m, v in obs.items()}
     z0 = {m: describe(m, v) for m, v in z0.items()}
-    scales = noise_scales(p)
+    t0 = time.time()
+    scales, mscales = noise_scales(p), model_scales(p, progress=progress)  # the baselines' noise, the model's
+    noise_seconds = time.time() - t0
     models = {'model': gen}
     for a in cals:
         if a: models['model, calibrated' + (f' {a:g}' if len(cals) > 1 else '')] = {
@@ -243,7 +260,7 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
         for method, g in models.items():
-            scores[(method, name)] = distances(g, {m: obs[m][:, None] for m in ms}, scales, ms).numpy()
+            scores[(method, name)] = distances(g, {m: obs[m][:, None] for m in ms}, mscales, ms).numpy()
     # baselines on training effects, in the same noise units
     eff, eff_c = _effects(p)
     q_eff = {m: (obs[m] - z0[m]).numpy() for m in mods}
@@ -298,6 +315,7 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
         'queries': Q,
         'seconds_per_query': seconds / Q,
         'calibration_seconds': calib_seconds,
+        'noise_seconds': noise_seconds,  # the model's noise (`model_scales`) and the replicate noise, once per run
         'calibrate': calibrate,
         'n_steps': p.n_steps,
         'solver': p.solver,
@@ -315,7 +333,7 @@ def evaluate_screen(
     img, gene = torch.from_numpy(np.asarray(c.images)), torch.from_numpy(np.asarray(c.genes))
     cand = p.compound_index(candidates)
     moa = st.compounds.moa.to_numpy()
-    scales, mods = noise_scales(p), p.modalities
+    scales, mscales, mods = noise_scales(p), model_scales(p, progress=progress), p.modalities
     res = residuals(p, cand, progress=progress) if calibrate else None
     eff, eff_c = _effects(p)
     x = np.concatenate([eff[m] / scales[m].numpy() ** 0.5 for m in mods], 1)
@@ -329,10 +347,10 @@ def evaluate_screen(
         keep = st.compounds.compound_id.to_numpy()[cand] != ref
         gen = {m: describe(m, v) for m, v in generate_latents(p, z0, others, 1).items()}
         d_obs = {m: describe(m, v) for m, v in obs.items()}
-        s_models = {'model': distances(gen, d_obs, scales, mods).numpy()}
+        s_models = {'model': distances(gen, d_obs, mscales, mods).numpy()}
         if calibrate:
             cal = {m: v + calibrate * res[m][torch.from_numpy(keep)][:, None] for m, v in gen.items()}
-            s_models['model, calibrated'] = distances(cal, d_obs, scales, mods).numpy()
+            s_models['model, calibrated'] = distances(cal, d_obs, mscales, mods).numpy()
         ctrl_all = {'image': img[ctrl['image']], 'gene': gene[ctrl['gene']]}
         q_eff = np.concatenate(
             [(describe(m, obs[m]).mean(0) - describe(m, ctrl_all[m]).mean(0)).numpy() / scales[m].numpy() ** 0.5

@@ -25,7 +25,7 @@ def test_smoke_reproduction_then_up_to_date(smoke):
     assert {'CellFluxMM (full)', 'w/o GE', 'w/o CP', 'beta = 1', 'beta = 10', 'baseline: copy the control',
             'real vs real (floor)'} <= set(t1.index)
     assert (tmp_path/'results'/'train_full.ipynb').exists() and (tmp_path/'results'/'evaluate_no_cp.ipynb').exists()
-    assert r.stdout.count(' done in ') == 15
+    assert r.stdout.count(' done in ') == 16                 # 14 steps and the two inverse ones
     assert 'without encryption' not in r.stdout + r.stderr    # the kernels' transport warnings stay out of the console
     inv = pd.read_csv(tmp_path/'figures'/'inverse.csv')
     assert {'seen', 'unseen'} <= set(inv.compounds) and inv[inv.method == 'model'].top5.notna().all()
@@ -144,4 +144,4 @@ def test_failing_step_is_reported_and_resumed(smoke):
     assert bad.returncode == 1
     assert "step 'evaluate full' failed in nbs/paper/evaluate.ipynb, cell [" in bad.stderr and 'evaluate_full.ipynb' in bad.stderr
     assert (tmp_path/'results'/'evaluate_full.ipynb').exists()          # the executed notebook is kept
-    assert bad.stdout.count('up to date') == 2                             # prepare and train were not redone
+    assert bad.stdout.count('up to date') == 3                             # prepare, baselines and train were not redone
