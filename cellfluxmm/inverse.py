@@ -15,15 +15,15 @@ from .metrics import describe
 from .predict import Predictor, generate_latents, latents
 
 # %% auto #0
-__all__ = ['SCORES', 'CALIBRATE', 'CALIBRATION_EPOCHS', 'MODEL_NOISE_PAIRS', 'MODALITY_SETS', 'within_variance', 'noise_scales',
-           'distances', 'model_scales', 'residuals', 'infer', 'reference_wells', 'screen', 'unseen_compounds',
-           'rank_difference', 'evaluate_inference', 'evaluate_screen', 'plot_inference']
+__all__ = ['SCORES', 'CALIBRATE', 'CALIBRATION_EPOCHS', 'SHRINK', 'MODALITY_SETS', 'within_covariance', 'noise_scales', 'whiten',
+           'distances', 'residuals', 'infer', 'reference_wells', 'screen', 'unseen_compounds', 'rank_difference',
+           'evaluate_inference', 'evaluate_screen', 'plot_inference']
 
 # %% ../nbs/15_inverse.ipynb #5de6e6d8
 SCORES = ('mean', 'energy')
-CALIBRATE: float = 0.25       # weight of a seen compound's mean training residual (chosen on validation queries)
+CALIBRATE: float = 0.5        # weight of a seen compound's mean training residual (chosen on validation queries)
 CALIBRATION_EPOCHS: int = 2   # epochs of drawn controls the residuals are measured on
-MODEL_NOISE_PAIRS: int = 2000 # training pairs the noise of the model's own prediction is measured on (`model_scales`)
+SHRINK: float = 0.1           # weight of the diagonal in the replicate noise covariance (`within_covariance`)
 
 def _cached(p:Predictor, key, make):
     "What `make()` returns, computed once per Predictor (noise scales and residuals do not depend on the query)."
@@ -39,26 +39,36 @@ def _effects(p:Predictor, epochs:int=5) -> tuple[dict, np.ndarray]:
     eff = {m: np.concatenate([lat[m][d[f'pert_{m}']] - lat[m][d[f'ctrl_{m}']] for d in parts]) for m in lat}
     return eff, np.concatenate([d['compound_idx'] for d in parts])
 
-def within_variance(x:np.ndarray, groups:np.ndarray) -> np.ndarray:
-    "Per column, the pooled variance of `x` around its group means (groups of one row add nothing)."
+def within_covariance(x:np.ndarray, groups:np.ndarray, shrink:float=SHRINK) -> np.ndarray:
+    "The pooled covariance of the rows of `x` around their group means (groups of one row add nothing), shrunk towards its diagonal."
     _, inv, n = np.unique(groups, return_inverse=True, return_counts=True)
     means = np.zeros((len(n), x.shape[1])); np.add.at(means, inv, x); means /= n[:, None]
     keep = n[inv] > 1
     dof = keep.sum() - (n > 1).sum()
     if dof < 1: raise ValueError("no group has two rows: the replicate noise cannot be measured")
-    return ((x - means[inv])[keep] ** 2).sum(0) / dof
+    r = (x - means[inv])[keep]
+    cov = r.T @ r / dof
+    np.fill_diagonal(cov, np.maximum(np.diag(cov), 1e-8))  # a constant column has no noise: a floor keeps it invertible
+    return (1 - shrink) * cov + shrink * np.diag(np.diag(cov))
 
 def noise_scales(p:Predictor) -> dict:
-    "Per modality, each described dimension's replicate noise: the variance of training effects around their compound's mean."
+    "Per modality, the replicate noise of the described dimensions: the covariance of training effects around their compound's mean."
     def make():
         eff, eff_c = _effects(p)
-        return {m: torch.from_numpy(np.maximum(within_variance(eff[m], eff_c), 1e-8)) for m in p.modalities}
+        return {m: torch.from_numpy(within_covariance(eff[m], eff_c)) for m in p.modalities}
     return _cached(p, 'noise', make)
+
+def whiten(x:torch.Tensor, scale) -> torch.Tensor:
+    "`x` (..., D) in units of the noise `scale`: a variance, one per dimension (D,), or a covariance (D, D) (then L^-1 x, with L L^T the covariance)."
+    x, s = x.double(), torch.as_tensor(scale, dtype=torch.float64)
+    if s.ndim < 2: return x / s ** 0.5
+    L = torch.linalg.cholesky(s)
+    return torch.linalg.solve_triangular(L, x.reshape(-1, x.shape[-1]).T, upper=False).T.reshape(x.shape)
 
 def distances(
     gen: dict,  # modality -> (..., C, k, D): k draws of C candidates, described (`describe`)
     obs: dict,  # modality -> (..., w, D): w observed wells, described
-    scales: dict,  # modality -> the noise variance: one number, or one per dimension (D,) (`noise_scales`)
+    scales: dict,  # modality -> the noise: a variance, one per dimension (D,), or a covariance (D, D) (`noise_scales`)
     modalities: typing.Sequence[str],
     kind: str = 'mean',
 ) -> torch.Tensor:  # (..., C), lower is better
@@ -66,9 +76,8 @@ def distances(
     if kind not in SCORES: raise ValueError(f"unknown score {kind!r}; use one of {SCORES}")
     out = 0
     for m in modalities:
-        s = torch.as_tensor(scales[m], dtype=torch.float64) ** 0.5
-        g = gen[m].double() / s                   # (..., C, k, D)
-        o = obs[m].double()[..., None, :, :] / s  # (..., 1, w, D)
+        g = whiten(gen[m], scales[m])                   # (..., C, k, D)
+        o = whiten(obs[m], scales[m])[..., None, :, :]  # (..., 1, w, D)
         if kind == 'mean': out = out + ((g.mean(-2) - o.mean(-2)) ** 2).sum(-1)
         else:
             cd = lambda a, b: torch.cdist(a, b.expand(*a.shape[:-2], *b.shape[-2:])).mean((-2, -1))
@@ -92,15 +101,6 @@ def _real_and_generated(p:Predictor, tr:pd.DataFrame, progress:bool=False) -> tu
                    scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size, device=p.device,
                    progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
     return ({m: describe(m, rows_of(m, 'pert')) for m in p.modalities}, {m: describe(m, gen[m]) for m in p.modalities})
-
-def model_scales(p:Predictor, n_pairs:int=MODEL_NOISE_PAIRS, progress:bool=False) -> dict:
-    "Per modality, each described dimension's mean square of real minus generated over `n_pairs` training pairs: the noise of the model's prediction."
-    def make():
-        sd = SplitDraws(p.prep.store, 'train', 0, exclude=p.run.exclude_compounds)
-        tr = pd.DataFrame(sd.take(0, np.sort(np.random.default_rng(0).permutation(len(sd))[:n_pairs])))
-        real, gen = _real_and_generated(p, tr, progress)
-        return {m: ((real[m] - gen[m]).double() ** 2).mean(0).clamp(min=1e-8) for m in p.modalities}
-    return _cached(p, ('model noise', n_pairs), make)
 
 def residuals(p:Predictor, cand:np.ndarray, epochs:int=CALIBRATION_EPOCHS, progress:bool=False) -> dict:
     "Per modality (C, D): mean of real minus generated (described) over each candidate's training pairs; 0 without any."
@@ -143,7 +143,7 @@ def infer(run:str|Path|Predictor,     # a run folder, or a Predictor
     gen = {m: describe(m, v) for m, v in generate_latents(p, z0, cand, k, progress).items()}
     if calibrate: gen = {m: v + calibrate * residuals(p, cand)[m][:, None] for m, v in gen.items()}
     obs = {m: describe(m, v) for m, v in obs.items()}
-    return _table(p, cand, distances(gen, obs, model_scales(p, progress=progress), mods, score).numpy())
+    return _table(p, cand, distances(gen, obs, noise_scales(p), mods, score).numpy())
 
 # %% ../nbs/15_inverse.ipynb #168504a4
 def reference_wells(p:Predictor, compound:str, k:int=4) -> tuple[dict, dict]:
@@ -250,7 +250,7 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     obs = {m: describe(m, v) for m, v in obs.items()}
     z0 = {m: describe(m, v) for m, v in z0.items()}
     t0 = time.time()
-    scales, mscales = noise_scales(p), model_scales(p, progress=progress)  # the baselines' noise, the model's
+    scales = noise_scales(p)  # the replicate noise: every method's score in its units
     noise_seconds = time.time() - t0
     models = {'model': gen}
     for a in cals:
@@ -260,7 +260,7 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
         for method, g in models.items():
-            scores[(method, name)] = distances(g, {m: obs[m][:, None] for m in ms}, mscales, ms).numpy()
+            scores[(method, name)] = distances(g, {m: obs[m][:, None] for m in ms}, scales, ms).numpy()
     # baselines on training effects, in the same noise units
     eff, eff_c = _effects(p)
     q_eff = {m: (obs[m] - z0[m]).numpy() for m in mods}
@@ -268,8 +268,8 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     known = np.isin(cand, eff_c)   # candidates with training examples
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
-        x = np.concatenate([eff[m] / scales[m].numpy() ** 0.5 for m in ms], 1)
-        qx = np.concatenate([q_eff[m] / scales[m].numpy() ** 0.5 for m in ms], 1)
+        x = np.concatenate([whiten(torch.from_numpy(eff[m]), scales[m]).numpy() for m in ms], 1)
+        qx = np.concatenate([whiten(torch.from_numpy(q_eff[m]), scales[m]).numpy() for m in ms], 1)
         keep = np.isin(eff_c, cand)
         cent = np.full((C, x.shape[1]), np.nan)
         for j in range(C):
@@ -315,7 +315,7 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
         'queries': Q,
         'seconds_per_query': seconds / Q,
         'calibration_seconds': calib_seconds,
-        'noise_seconds': noise_seconds,  # the model's noise (`model_scales`) and the replicate noise, once per run
+        'noise_seconds': noise_seconds,  # the replicate noise (`noise_scales`), once per run
         'calibrate': calibrate,
         'n_steps': p.n_steps,
         'solver': p.solver,
@@ -333,10 +333,10 @@ def evaluate_screen(
     img, gene = torch.from_numpy(np.asarray(c.images)), torch.from_numpy(np.asarray(c.genes))
     cand = p.compound_index(candidates)
     moa = st.compounds.moa.to_numpy()
-    scales, mscales, mods = noise_scales(p), model_scales(p, progress=progress), p.modalities
+    scales, mods = noise_scales(p), p.modalities
     res = residuals(p, cand, progress=progress) if calibrate else None
     eff, eff_c = _effects(p)
-    x = np.concatenate([eff[m] / scales[m].numpy() ** 0.5 for m in mods], 1)
+    x = np.concatenate([whiten(torch.from_numpy(eff[m]), scales[m]).numpy() for m in mods], 1)
     cent = np.stack([x[eff_c == ci].mean(0) if (eff_c == ci).any() else np.full(x.shape[1], np.nan) for ci in cand])
     rows = []
     for ref in tqdm(references, desc='screens', disable=not progress):
@@ -347,14 +347,13 @@ def evaluate_screen(
         keep = st.compounds.compound_id.to_numpy()[cand] != ref
         gen = {m: describe(m, v) for m, v in generate_latents(p, z0, others, 1).items()}
         d_obs = {m: describe(m, v) for m, v in obs.items()}
-        s_models = {'model': distances(gen, d_obs, mscales, mods).numpy()}
+        s_models = {'model': distances(gen, d_obs, scales, mods).numpy()}
         if calibrate:
             cal = {m: v + calibrate * res[m][torch.from_numpy(keep)][:, None] for m, v in gen.items()}
-            s_models['model, calibrated'] = distances(cal, d_obs, mscales, mods).numpy()
+            s_models['model, calibrated'] = distances(cal, d_obs, scales, mods).numpy()
         ctrl_all = {'image': img[ctrl['image']], 'gene': gene[ctrl['gene']]}
         q_eff = np.concatenate(
-            [(describe(m, obs[m]).mean(0) - describe(m, ctrl_all[m]).mean(0)).numpy() / scales[m].numpy() ** 0.5
-             for m in mods]
+            [whiten(describe(m, obs[m]).mean(0) - describe(m, ctrl_all[m]).mean(0), scales[m]).numpy() for m in mods]
         )
         s_cent = np.nan_to_num(((cent[keep] - q_eff) ** 2).sum(1), nan=np.inf)
         truth = moa[st.compounds.compound_id.to_numpy() == ref][0]
