@@ -263,13 +263,14 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
             scores[(method, name)] = distances(g, {m: obs[m][:, None] for m in ms}, scales, ms).numpy()
     # baselines on training effects, in the same noise units
     eff, eff_c = _effects(p)
-    q_eff = {m: (obs[m] - z0[m]).numpy() for m in mods}
+    w_eff = {m: whiten(torch.from_numpy(eff[m]), scales[m]).numpy() for m in mods}  # training effects, whitened once
+    w_q = {m: whiten(obs[m] - z0[m], scales[m]).numpy() for m in mods}              # the queries' effects
     pos = {ci: j for j, ci in enumerate(cand)}
     known = np.isin(cand, eff_c)   # candidates with training examples
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
-        x = np.concatenate([whiten(torch.from_numpy(eff[m]), scales[m]).numpy() for m in ms], 1)
-        qx = np.concatenate([whiten(torch.from_numpy(q_eff[m]), scales[m]).numpy() for m in ms], 1)
+        x = np.concatenate([w_eff[m] for m in ms], 1)
+        qx = np.concatenate([w_q[m] for m in ms], 1)
         keep = np.isin(eff_c, cand)
         cent = np.full((C, x.shape[1]), np.nan)
         for j in range(C):
