@@ -90,18 +90,6 @@ def _table(p:Predictor, cand:np.ndarray, score:np.ndarray) -> pd.DataFrame:
     return t.sort_values('score', kind='stable').reset_index(drop=True).assign(rank=lambda d: np.arange(1, len(d) + 1))
 
 @torch.no_grad()
-def _real_and_generated(p:Predictor, tr:pd.DataFrame, progress:bool=False) -> tuple[dict, dict]:
-    "Per modality, the described real treated latents of pairs `tr` and the model's generation from each pair's control."
-    c = p.prep.cache
-    lat = lambda m, rows: torch.from_numpy(np.asarray(c.images if m == 'image' else c.genes)[rows])
-    def rows_of(m, col):  # read each needed latent once, in store order
-        r = tr[f'{col}_{m}'].to_numpy(); u, inv = np.unique(r, return_inverse=True)
-        return lat(m, u)[torch.from_numpy(inv)]
-    gen = generate(p.model, {m: rows_of(m, 'ctrl') for m in p.modalities}, p.condition(tr.compound_idx.to_numpy()),
-                   scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size, device=p.device,
-                   progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
-    return ({m: describe(m, rows_of(m, 'pert')) for m in p.modalities}, {m: describe(m, gen[m]) for m in p.modalities})
-
 def residuals(p:Predictor, cand:np.ndarray, epochs:int=CALIBRATION_EPOCHS, progress:bool=False) -> dict:
     "Per modality (C, D): mean of real minus generated (described) over each candidate's training pairs; 0 without any."
     def make():
@@ -112,12 +100,18 @@ def residuals(p:Predictor, cand:np.ndarray, epochs:int=CALIBRATION_EPOCHS, progr
         out = {m: torch.zeros(len(cand), describe(m, (c.images if m == 'image' else c.genes)[:1]).shape[-1])
                for m in p.modalities}
         if not len(tr): return out
-        real, gen = _real_and_generated(p, tr, progress)
+        lat = lambda m, rows: torch.from_numpy(np.asarray(c.images if m == 'image' else c.genes)[rows])
+        def rows_of(m, col):  # read each needed latent once, in store order
+            r = tr[f'{col}_{m}'].to_numpy(); u, inv = np.unique(r, return_inverse=True)
+            return lat(m, u)[torch.from_numpy(inv)]
+        gen = generate(p.model, {m: rows_of(m, 'ctrl') for m in p.modalities}, p.condition(tr.compound_idx.to_numpy()),
+                       scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size, device=p.device,
+                       progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
         pos = {ci: j for j, ci in enumerate(cand)}
         j = torch.tensor([pos[ci] for ci in tr.compound_idx.to_numpy()])
         n = torch.zeros(len(cand)).index_add_(0, j, torch.ones(len(j)))
         for m in p.modalities:
-            out[m] = torch.zeros_like(out[m]).index_add_(0, j, real[m] - gen[m]) / n.clamp(min=1)[:, None]
+            out[m] = torch.zeros_like(out[m]).index_add_(0, j, describe(m, rows_of(m, 'pert')) - describe(m, gen[m])) / n.clamp(min=1)[:, None]
         return out
     return _cached(p, ('residuals', epochs, tuple(np.asarray(cand).tolist())), make)
 
@@ -249,9 +243,7 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     calib_seconds = time.time() - t0
     obs = {m: describe(m, v) for m, v in obs.items()}
     z0 = {m: describe(m, v) for m, v in z0.items()}
-    t0 = time.time()
     scales = noise_scales(p)  # the replicate noise: every method's score in its units
-    noise_seconds = time.time() - t0
     models = {'model': gen}
     for a in cals:
         if a: models['model, calibrated' + (f' {a:g}' if len(cals) > 1 else '')] = {
@@ -316,7 +308,6 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
         'queries': Q,
         'seconds_per_query': seconds / Q,
         'calibration_seconds': calib_seconds,
-        'noise_seconds': noise_seconds,  # the replicate noise (`noise_scales`), once per run
         'calibrate': calibrate,
         'n_steps': p.n_steps,
         'solver': p.solver,
