@@ -614,8 +614,8 @@ def parser() -> argparse.ArgumentParser:
             '--score', default='mean', choices=['mean', 'energy'], help='how draws are compared with the observation'
         )
         x.add_argument('--calibrate', type=float, default=None,
-                       help="weight of a seen candidate's training residual added to its prediction "
-                            "(0: the model alone; default: cellfluxmm.inverse.CALIBRATE)")
+                       help="how far a seen candidate's prediction moves towards its nearest-centroid prediction "
+                            "(0: the model alone, 1: the centroid; default: cellfluxmm.inverse.CALIBRATE)")
         x.add_argument('--out', required=True, help='the ranking, as CSV')
         x.set_defaults(fn=fn)
     rp = sub.add_parser('reproduce', help="reproduce the paper's Table 1 and Figure 2")

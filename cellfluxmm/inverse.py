@@ -15,14 +15,14 @@ from .metrics import describe
 from .predict import Predictor, generate_latents, latents
 
 # %% auto #0
-__all__ = ['SCORES', 'CALIBRATE', 'CALIBRATION_EPOCHS', 'SHRINK', 'MODALITY_SETS', 'within_covariance', 'noise_scales', 'whiten',
-           'distances', 'residuals', 'infer', 'reference_wells', 'screen', 'unseen_compounds', 'rank_difference',
-           'evaluate_inference', 'evaluate_screen', 'plot_inference']
+__all__ = ['SCORES', 'CALIBRATE', 'CENTROID_EPOCHS', 'SHRINK', 'MODALITY_SETS', 'centroids', 'calibrated', 'within_covariance',
+           'noise_scales', 'whiten', 'distances', 'infer', 'reference_wells', 'screen', 'unseen_compounds',
+           'rank_difference', 'evaluate_inference', 'evaluate_screen', 'plot_inference']
 
 # %% ../nbs/15_inverse.ipynb #5de6e6d8
 SCORES = ('mean', 'energy')
-CALIBRATE: float = 0.5        # weight of a seen compound's mean training residual (chosen on validation queries)
-CALIBRATION_EPOCHS: int = 2   # epochs of drawn controls the residuals are measured on
+CALIBRATE: float = 0.5        # how far a seen candidate's prediction moves towards its training centroid's (chosen on validation queries)
+CENTROID_EPOCHS: int = 20     # epochs of drawn controls a compound's training centroid averages over
 SHRINK: float = 0.1           # weight of the diagonal in the replicate noise covariance (`within_covariance`)
 
 def _cached(p:Predictor, key, make):
@@ -33,11 +33,39 @@ def _cached(p:Predictor, key, make):
 
 def _effects(p:Predictor, epochs:int=5) -> tuple[dict, np.ndarray]:
     "Training effects (described perturbed minus described control latents) over `epochs` draws, and their compound rows."
-    sd, c = SplitDraws(p.prep.store, 'train', 0, exclude=p.run.exclude_compounds), p.prep.cache
-    lat = {'image': describe('image', c.images).numpy(), 'gene': np.asarray(c.genes)}
-    parts = [sd.take(e, np.arange(len(sd))) for e in range(epochs)]
-    eff = {m: np.concatenate([lat[m][d[f'pert_{m}']] - lat[m][d[f'ctrl_{m}']] for d in parts]) for m in lat}
-    return eff, np.concatenate([d['compound_idx'] for d in parts])
+    def make():
+        sd, c = SplitDraws(p.prep.store, 'train', 0, exclude=p.run.exclude_compounds), p.prep.cache
+        lat = {'image': describe('image', c.images).numpy(), 'gene': np.asarray(c.genes)}
+        parts = [sd.take(e, np.arange(len(sd))) for e in range(epochs)]
+        eff = {m: np.concatenate([lat[m][d[f'pert_{m}']] - lat[m][d[f'ctrl_{m}']] for d in parts]) for m in lat}
+        return eff, np.concatenate([d['compound_idx'] for d in parts])
+    return _cached(p, ('effects', epochs), make)
+
+def centroids(p:Predictor, cand:np.ndarray) -> tuple[dict, torch.Tensor]:
+    "Per modality (C, D), each candidate's mean training effect (described) over `CENTROID_EPOCHS` epochs of drawn controls; and (C,) which candidates have training wells (the others' rows are 0)."
+    eff, eff_c = _effects(p, CENTROID_EPOCHS)
+    cand = np.asarray(cand, dtype=np.int64)
+    pos = np.full(max(int(eff_c.max()), int(cand.max())) + 1, -1); pos[cand] = np.arange(len(cand))
+    j = pos[eff_c]; keep = j >= 0
+    n = np.bincount(j[keep], minlength=len(cand))
+    out = {}
+    for m in p.modalities:
+        s = np.zeros((len(cand), eff[m].shape[1])); np.add.at(s, j[keep], eff[m][keep])
+        out[m] = torch.from_numpy(s / np.maximum(n, 1)[:, None])
+    return out, torch.from_numpy(n > 0)
+
+def calibrated(
+    gen: torch.Tensor,       # (..., C, k, D): k draws of C candidates, described
+    controls: torch.Tensor,  # (..., D): the mean of the described controls the draws started from
+    cent: torch.Tensor,      # (C, D): each candidate's training centroid (`centroids`)
+    has: torch.Tensor,       # (C,): which candidates have training wells
+    calibrate: float = CALIBRATE,
+) -> torch.Tensor:
+    "The draws shifted so that their mean moves `calibrate` of the way towards the centroid's prediction (the controls plus the candidate's mean training effect), their spread kept; candidates without training wells keep the model's."
+    w = (calibrate * has.to(torch.float64))[:, None, None]
+    target = controls.double()[..., None, None, :] + cent.double()[:, None, :]
+    g = gen.double()
+    return (g + w * (target - g.mean(-2, keepdim=True))).to(gen.dtype)
 
 def within_covariance(x:np.ndarray, groups:np.ndarray, shrink:float=SHRINK) -> np.ndarray:
     "The pooled covariance of the rows of `x` around their group means (groups of one row add nothing), shrunk towards its diagonal."
@@ -89,39 +117,13 @@ def _table(p:Predictor, cand:np.ndarray, score:np.ndarray) -> pd.DataFrame:
     t = p.compounds.iloc[cand][['compound_id', 'name', 'moa']].reset_index(drop=True).assign(score=score)
     return t.sort_values('score', kind='stable').reset_index(drop=True).assign(rank=lambda d: np.arange(1, len(d) + 1))
 
-@torch.no_grad()
-def residuals(p:Predictor, cand:np.ndarray, epochs:int=CALIBRATION_EPOCHS, progress:bool=False) -> dict:
-    "Per modality (C, D): mean of real minus generated (described) over each candidate's training pairs; 0 without any."
-    def make():
-        st, c = p.prep.store, p.prep.cache
-        sd = SplitDraws(st, 'train', 0, exclude=p.run.exclude_compounds)
-        tr = pd.concat([pd.DataFrame(sd.take(e, np.arange(len(sd)))) for e in range(epochs)])
-        tr = tr[np.isin(tr.compound_idx.to_numpy(), cand)]
-        out = {m: torch.zeros(len(cand), describe(m, (c.images if m == 'image' else c.genes)[:1]).shape[-1])
-               for m in p.modalities}
-        if not len(tr): return out
-        lat = lambda m, rows: torch.from_numpy(np.asarray(c.images if m == 'image' else c.genes)[rows])
-        def rows_of(m, col):  # read each needed latent once, in store order
-            r = tr[f'{col}_{m}'].to_numpy(); u, inv = np.unique(r, return_inverse=True)
-            return lat(m, u)[torch.from_numpy(inv)]
-        gen = generate(p.model, {m: rows_of(m, 'ctrl') for m in p.modalities}, p.condition(tr.compound_idx.to_numpy()),
-                       scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size, device=p.device,
-                       progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
-        pos = {ci: j for j, ci in enumerate(cand)}
-        j = torch.tensor([pos[ci] for ci in tr.compound_idx.to_numpy()])
-        n = torch.zeros(len(cand)).index_add_(0, j, torch.ones(len(j)))
-        for m in p.modalities:
-            out[m] = torch.zeros_like(out[m]).index_add_(0, j, describe(m, rows_of(m, 'pert')) - describe(m, gen[m])) / n.clamp(min=1)[:, None]
-        return out
-    return _cached(p, ('residuals', epochs, tuple(np.asarray(cand).tolist())), make)
-
 def infer(run:str|Path|Predictor,     # a run folder, or a Predictor
           observed:dict,              # {'image': ..., 'gene': ...}: one modality or both, one well or several
           controls:dict,              # the observation's controls (same plate), both modalities the model reads
           candidates=None,            # compound ids to rank; None: every compound of the store
           modalities=None,            # modalities to score; None: those observed
           score:str='mean',
-          calibrate:float=CALIBRATE,  # weight of each seen candidate's training residual (0: the model alone)
+          calibrate:float=CALIBRATE,  # how far each seen candidate's prediction moves towards its centroid's (0: the model alone)
           data_dir=None, device:str='cpu', progress:bool=False) -> pd.DataFrame:
     "Rank candidate perturbations by how well the states they generate from `controls` match `observed` (best first)."
     p = run if isinstance(run, Predictor) else Predictor(run, data_dir, device)
@@ -135,7 +137,9 @@ def infer(run:str|Path|Predictor,     # a run folder, or a Predictor
     cand = np.arange(len(p.compounds)) if candidates is None else p.compound_index(candidates)
     k = max(len(v) for v in z0.values())
     gen = {m: describe(m, v) for m, v in generate_latents(p, z0, cand, k, progress).items()}
-    if calibrate: gen = {m: v + calibrate * residuals(p, cand)[m][:, None] for m, v in gen.items()}
+    if calibrate:
+        cent, has = centroids(p, cand)
+        gen = {m: calibrated(v, describe(m, z0[m]).mean(0), cent[m], has, calibrate) for m, v in gen.items()}
     obs = {m: describe(m, v) for m, v in obs.items()}
     return _table(p, cand, distances(gen, obs, noise_scales(p), mods, score).numpy())
 
@@ -211,6 +215,7 @@ def _ranks(score:np.ndarray, truth:np.ndarray) -> np.ndarray:
 @torch.no_grad()
 def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=True, split:str='test',
                        calibrate:float|typing.Sequence[float]=CALIBRATE,  # several: one row per value (choosing it)
+                       n_controls:int=4,  # control wells of its plate per query (the model draws once from each)
                       ) -> dict:
     "Rank the true compound of test queries among the query compounds, by modality, for the model and the baselines."
     st, c = p.prep.store, p.prep.cache
@@ -219,35 +224,38 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     cid = st.compounds.compound_id.to_numpy()
     unseen = set(p.run.exclude_compounds)
     is_unseen = np.isin(cid[tp.compound_idx], list(unseen))
-    q = pd.concat([tp[is_unseen], tp[~is_unseen].head(n_seen)]).drop_duplicates('compound_idx').reset_index(drop=True)
+    q = pd.concat([tp[is_unseen], tp[~is_unseen].head(n_seen)]).drop_duplicates('compound_idx')
+    q = q.assign(pos=q.index).reset_index(drop=True)  # pos: the pair's position in the split
     q['seen'] = ~np.isin(cid[q.compound_idx], list(unseen))
     cand = q.compound_idx.to_numpy()
     C, Q = len(cand), len(q)
     truth = np.arange(Q)  # query i's compound is candidate i
     img, gene = torch.from_numpy(np.asarray(c.images)), torch.from_numpy(np.asarray(c.genes))
-    z0 = {'image': img[q.ctrl_image.to_numpy()], 'gene': gene[q.ctrl_gene.to_numpy()]}
+    K = n_controls
+    if K < 1: raise ValueError(f"n_controls must be at least 1, got {K}")
+    # a query's controls: its pair's drawn control, and the controls drawn for the same pair in the next epochs
+    draws = [q] + [pd.DataFrame(sd.take(e, q.pos.to_numpy())) for e in range(1, K)]
+    z0 = {m: lat[np.stack([d[f'ctrl_{m}'].to_numpy() for d in draws], 1)] for m, lat in (('image', img), ('gene', gene))}
     obs = {'image': img[q.pert_image.to_numpy()], 'gene': gene[q.pert_gene.to_numpy()]}
     mods = p.modalities
-    # the model: every query's control under every candidate, in one batched generation
-    start = {m: z0[m].repeat_interleave(C, 0) for m in mods}
-    y = p.condition(np.tile(cand, Q))
+    # the model: every query's controls under every candidate, in one batched generation (order: query, control, candidate)
+    start = {m: z0[m].flatten(0, 1).repeat_interleave(C, 0) for m in mods}
+    y = p.condition(np.tile(cand, Q * K))
     t0 = time.time()
     gen = generate(p.model, start, y, scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size,
                    device=p.device, progress=progress, source_noise=p.run.flow.source_noise,
                    generator=torch.Generator().manual_seed(0))
     seconds = time.time() - t0
-    gen = {m: describe(m, v.reshape(Q, C, 1, *v.shape[1:])) for m, v in gen.items()}
-    t0 = time.time()
+    gen = {m: describe(m, v.reshape(Q, K, C, *v.shape[1:])).transpose(1, 2) for m, v in gen.items()}  # (Q, C, K, D)
     cals = [float(calibrate)] if np.isscalar(calibrate) else [float(v) for v in calibrate]
-    res = residuals(p, cand, progress=progress) if any(cals) else None
-    calib_seconds = time.time() - t0
+    cal_name = lambda a: ', calibrated' + (f' {a:g}' if len(cals) > 1 else '')
     obs = {m: describe(m, v) for m, v in obs.items()}
-    z0 = {m: describe(m, v) for m, v in z0.items()}
+    z0 = {m: describe(m, v).mean(1) for m, v in z0.items()}  # the mean of each query's described controls
     scales = noise_scales(p)  # the replicate noise: every method's score in its units
+    cent, has = centroids(p, cand)
     models = {'model': gen}
     for a in cals:
-        if a: models['model, calibrated' + (f' {a:g}' if len(cals) > 1 else '')] = {
-            m: v + a * res[m][None, :, None] for m, v in gen.items()}
+        if a: models['model' + cal_name(a)] = {m: calibrated(v, z0[m], cent[m], has, a) for m, v in gen.items()}
     scores = {}
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
@@ -257,17 +265,16 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     eff, eff_c = _effects(p)
     w_eff = {m: whiten(torch.from_numpy(eff[m]), scales[m]).numpy() for m in mods}  # training effects, whitened once
     w_q = {m: whiten(obs[m] - z0[m], scales[m]).numpy() for m in mods}              # the queries' effects
+    w_cent = {m: whiten(cent[m], scales[m]).numpy() for m in mods}                  # the centroids (CENTROID_EPOCHS)
     pos = {ci: j for j, ci in enumerate(cand)}
-    known = np.isin(cand, eff_c)   # candidates with training examples
+    known = has.numpy()   # candidates with training examples
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
         x = np.concatenate([w_eff[m] for m in ms], 1)
         qx = np.concatenate([w_q[m] for m in ms], 1)
         keep = np.isin(eff_c, cand)
-        cent = np.full((C, x.shape[1]), np.nan)
-        for j in range(C):
-            if known[j]: cent[j] = x[keep & (eff_c == cand[j])].mean(0)
-        scores[('nearest centroid', name)] = ((qx[:, None] - cent[None]) ** 2).sum(-1)
+        wc = np.where(known[:, None], np.concatenate([w_cent[m] for m in ms], 1), np.nan)
+        scores[('nearest centroid', name)] = ((qx[:, None] - wc[None]) ** 2).sum(-1)
         ycls = np.array([pos[ci] for ci in eff_c[keep]])
         logp = _softmax_regression(x[keep], ycls, C)(qx)
         scores[('classifier', name)] = np.where(known[None], -logp, np.nan)
@@ -276,6 +283,9 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
             W = np.linalg.solve(A.T @ A + 1.0 * np.eye(A.shape[1]), A.T @ x)
             pred = np.c_[st.descriptors[cand], np.ones(C)] @ W
             scores[('descriptor ridge', name)] = ((qx[:, None] - pred[None]) ** 2).sum(-1)
+            for a in cals:  # the same calibration: part of the way to the centroid, where there is one
+                if a: scores[('descriptor ridge' + cal_name(a), name)] = (
+                    (qx[:, None] - np.where(known[:, None], pred + a * (wc - pred), pred)[None]) ** 2).sum(-1)
     moa = st.compounds.moa.to_numpy()[cand]
     seen = q.seen.to_numpy()
     # a seen query is ranked among the seen candidates, an unseen one among all
@@ -307,7 +317,7 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
         'candidate_rows': cand,
         'queries': Q,
         'seconds_per_query': seconds / Q,
-        'calibration_seconds': calib_seconds,
+        'n_controls': K,
         'calibrate': calibrate,
         'n_steps': p.n_steps,
         'solver': p.solver,
@@ -326,26 +336,25 @@ def evaluate_screen(
     cand = p.compound_index(candidates)
     moa = st.compounds.moa.to_numpy()
     scales, mods = noise_scales(p), p.modalities
-    res = residuals(p, cand, progress=progress) if calibrate else None
-    eff, eff_c = _effects(p)
-    x = np.concatenate([whiten(torch.from_numpy(eff[m]), scales[m]).numpy() for m in mods], 1)
-    cent = np.stack([x[eff_c == ci].mean(0) if (eff_c == ci).any() else np.full(x.shape[1], np.nan) for ci in cand])
+    cent_d, has = centroids(p, cand)
+    cent = np.where(has.numpy()[:, None], np.concatenate([whiten(cent_d[m], scales[m]).numpy() for m in mods], 1), np.nan)
     rows = []
     for ref in tqdm(references, desc='screens', disable=not progress):
         target, ctrl = reference_wells(p, ref)
         obs = {'image': img[target['image']], 'gene': gene[target['gene']]}
-        z0 = {'image': img[ctrl['image'][:1]], 'gene': gene[ctrl['gene'][:1]]}
+        z0 = {'image': img[ctrl['image']], 'gene': gene[ctrl['gene']]}
         others = cand[st.compounds.compound_id.to_numpy()[cand] != ref]
         keep = st.compounds.compound_id.to_numpy()[cand] != ref
-        gen = {m: describe(m, v) for m, v in generate_latents(p, z0, others, 1).items()}
+        k = max(len(v) for v in z0.values())  # one draw from each control well
+        gen = {m: describe(m, v) for m, v in generate_latents(p, z0, others, k).items()}
         d_obs = {m: describe(m, v) for m, v in obs.items()}
         s_models = {'model': distances(gen, d_obs, scales, mods).numpy()}
         if calibrate:
-            cal = {m: v + calibrate * res[m][torch.from_numpy(keep)][:, None] for m, v in gen.items()}
+            k_ = torch.from_numpy(keep)
+            cal = {m: calibrated(v, describe(m, z0[m]).mean(0), cent_d[m][k_], has[k_], calibrate) for m, v in gen.items()}
             s_models['model, calibrated'] = distances(cal, d_obs, scales, mods).numpy()
-        ctrl_all = {'image': img[ctrl['image']], 'gene': gene[ctrl['gene']]}
         q_eff = np.concatenate(
-            [whiten(describe(m, obs[m]).mean(0) - describe(m, ctrl_all[m]).mean(0), scales[m]).numpy() for m in mods]
+            [whiten(describe(m, obs[m]).mean(0) - describe(m, z0[m]).mean(0), scales[m]).numpy() for m in mods]
         )
         s_cent = np.nan_to_num(((cent[keep] - q_eff) ** 2).sum(1), nan=np.inf)
         truth = moa[st.compounds.compound_id.to_numpy() == ref][0]
@@ -376,7 +385,10 @@ def plot_inference(table:pd.DataFrame, metric:str='top5'):
             label='chance',
         )
         cands = f", {int(t.candidates.iloc[0])} candidates" if 'candidates' in t else ''
-        ax.set(title=f'{g} compounds ({int(t.queries.iloc[0])} queries{cands})', ylabel=metric, xlabel='', ylim=(0, 1))
-        ax.legend(fontsize=7)
+        rank = metric == 'mean_rank'  # in candidates, lower is better; the others are fractions
+        ax.set(title=f'{g} compounds ({int(t.queries.iloc[0])} queries{cands})', xlabel='',
+               ylabel='mean rank of the true compound\n(lower is better)' if rank else metric,
+               ylim=(0, 1.3 * float(table[table.compounds == g].mean_rank.max())) if rank else (0, 1))
+        ax.legend(fontsize=7, ncol=4, loc='upper center')
     fig.tight_layout()
     return fig
