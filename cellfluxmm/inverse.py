@@ -26,7 +26,7 @@ CENTROID_EPOCHS: int = 20     # epochs of drawn controls a compound's training c
 SHRINK: float = 0.1           # weight of the diagonal in the replicate noise covariance (`within_covariance`)
 
 def _cached(p:Predictor, key, make):
-    "What `make()` returns, computed once per Predictor (noise scales and residuals do not depend on the query)."
+    "What `make()` returns, computed once per Predictor (training effects and noise scales do not depend on the query)."
     store = p.__dict__.setdefault('_inverse_cache', {})
     if key not in store: store[key] = make()
     return store[key]
