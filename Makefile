@@ -13,7 +13,7 @@ PRESET ?= demo
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler guidance real export outputs clean-nbs lab
+.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler guidance source real export outputs clean-nbs lab
 
 install: $(STAMP)
 
@@ -73,6 +73,12 @@ BUDGET_RUNS ?= class:400,features:400,features:1200
 budget: $(STAMP)
 	@mkdir -p results/$(PRESET)
 	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/budget.ipynb', 'results/$(PRESET)/budget.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'runs': '$(BUDGET_RUNS)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/budget'}, progress_bar=True)"
+
+# after `make reproduce`: the image path from noise (the control read as a condition) and wider SiTs, beside the preset's run (figures/source.*)
+SOURCE_RUNS ?= noise:1200,noise:4800,noise:1200:256x6,control:1200:256x6
+source: $(STAMP)
+	@mkdir -p results/$(PRESET)
+	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/source.ipynb', 'results/$(PRESET)/source.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'run_dir': 'results/$(PRESET)/full', 'runs': '$(SOURCE_RUNS)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/source'}, progress_bar=True)"
 
 # after `make reproduce`: the full model sampled with Euler and Heun at several step counts (figures/sampler_steps.*)
 SAMPLERS ?= euler:5,euler:10,euler:20,euler:50,heun:5,heun:10

@@ -12,7 +12,7 @@ from .core import MODALITIES, Config, interpolate
 
 # %% auto #0
 __all__ = ['TIME_SAMPLING', 'DEFAULT_BETA', 'VARIANTS', 'sample_time', 'PathSample', 'per_modality', 'noisy_source',
-           'rectified_path', 'Variant', 'FlowConfig', 'variant_flow', 'flow_loss']
+           'rectified_path', 'Variant', 'FlowConfig', 'variant_flow', 'reads_control', 'gaussian_like', 'flow_loss']
 
 # %% ../nbs/06_flow.ipynb #e1798fe4
 TIME_SAMPLING = ('uniform', 'logit_normal')
@@ -91,6 +91,15 @@ def variant_flow(variant:str, **overrides) -> FlowConfig:
     return FlowConfig(modalities=v.modalities, beta=v.beta).replace(**overrides)
 
 # %% ../nbs/06_flow.ipynb #57cca5c1
+def reads_control(model) -> bool:
+    "Whether `model` (or the module a wrapper holds) starts its image from noise and reads the control as a condition."
+    return bool(getattr(getattr(getattr(model, 'module', model), 'cfg', None), 'image_from_noise', False))
+
+def gaussian_like(x:torch.Tensor, generator:torch.Generator|None=None) -> torch.Tensor:
+    "Standard normal noise shaped like `x`, drawn with `generator` (on the CPU when it is a CPU generator)."
+    dev = generator.device if generator is not None else x.device
+    return torch.randn(x.shape, generator=generator, device=dev, dtype=x.dtype).to(x.device)
+
 def flow_loss(model, z0:dict, z1:dict, y:torch.Tensor, cfg:FlowConfig,
               generator:torch.Generator|None=None,
               t:torch.Tensor|None=None,     # (B,) times; drawn with `generator` when None
@@ -102,8 +111,11 @@ def flow_loss(model, z0:dict, z1:dict, y:torch.Tensor, cfg:FlowConfig,
     z0, z1 = {m: z0[m] for m in cfg.modalities}, {m: z1[m] for m in cfg.modalities}
     b = next(iter(z0.values())).shape[0]
     if t is None: t = sample_time(b, cfg.time_sampling, generator, next(iter(z0.values())).device)
+    kw = {}
+    if reads_control(model):  # the image path starts from noise; the control is a condition (`SiTConfig.image_from_noise`)
+        kw['control'], z0 = z0['image'], {**z0, 'image': gaussian_like(z0['image'], generator)}
     ps = rectified_path(z0, z1, t, cfg.source_noise, generator)
-    v = model(ps.x_t, t, y, drop)
+    v = model(ps.x_t, t, y, drop, **kw)
     parts = {m: F.mse_loss(v[m].float(), ps.dx_t[m].float()) for m in cfg.modalities}
     loss = parts.get('image', 0.0) + cfg.beta * parts.get('gene', 0.0)
     return loss, parts

@@ -8,7 +8,7 @@ import typing
 import torch
 from tqdm.auto import tqdm
 from .core import CFG_SCALE, N_STEPS, T_CONTROL, T_PERTURBED, cfg_combine, interpolate
-from .flow import noisy_source, per_modality
+from .flow import gaussian_like, noisy_source, per_modality, reads_control
 
 # %% auto #0
 __all__ = ['VelocityFn', 'SOLVERS', 'EVALS_PER_STEP', 'euler', 'heun', 'guidance_scales', 'guidance_name', 'guided', 'complete',
@@ -60,19 +60,22 @@ def guidance_name(scale:float|dict) -> str:
 # %% ../nbs/07_sampler.ipynb #76afd6de
 def guided(model, y:torch.Tensor,
            scale:float|dict=CFG_SCALE,  # one guidance scale, or {modality: scale}
-           batched:bool=True) -> VelocityFn:
+           batched:bool=True,
+           control:torch.Tensor|None=None,  # (B, C, h, w) the control latents, for a model that reads them (`image_from_noise`)
+          ) -> VelocityFn:
     "A velocity function for condition `y` with guidance `scale`: one pass over the doubled batch (or two)."
     b = y.shape[0]
     no = torch.zeros(b, dtype=torch.bool, device=y.device)
     y2, drop2 = torch.cat([y, y]), torch.cat([no, ~no])  # the same at every step: built once
+    kw, kw2 = ({}, {}) if control is None else ({'control': control}, {'control': torch.cat([control, control])})
     def f(x:dict, t:torch.Tensor) -> dict:
         if t.shape[0] != b: raise ValueError(f"the state holds {t.shape[0]} samples but the condition {b}")
         s = guidance_scales(scale, x)
-        if all(v == 1.0 for v in s.values()): return model(x, t, y, no)
+        if all(v == 1.0 for v in s.values()): return model(x, t, y, no, **kw)
         if batched:
-            v2 = model({k: torch.cat([v, v]) for k, v in x.items()}, torch.cat([t, t]), y2, drop2)
+            v2 = model({k: torch.cat([v, v]) for k, v in x.items()}, torch.cat([t, t]), y2, drop2, **kw2)
             return {k: cfg_combine(v[:b], v[b:], s[k]) for k, v in v2.items()}
-        vc, vu = model(x, t, y, no), model(x, t, y, ~no)
+        vc, vu = model(x, t, y, no, **kw), model(x, t, y, ~no, **kw)
         return {k: cfg_combine(vc[k], vu[k], s[k]) for k in vc}
     return f
 
@@ -100,12 +103,15 @@ def generate(model, z0:dict, y:torch.Tensor, scale:float|dict=CFG_SCALE, n_steps
     "Perturbed latents from control latents `z0` and conditions `y` (chunked; returns CPU tensors)."
     if solver not in SOLVERS: raise ValueError(f"unknown solver {solver!r}; use one of {list(SOLVERS)}")
     model = model.eval().to(device)
+    control = None
+    if reads_control(model):  # such a model starts its image from noise and reads the control (`image_from_noise`)
+        control, z0 = z0['image'], {**z0, 'image': gaussian_like(z0['image'], generator)}
     z0 = noisy_source(z0, source_noise, generator)
     n, outs = len(y), []
     for s in tqdm(range(0, n, batch_size), desc=f'sampling ({solver}, {n_steps} steps)', disable=not progress):
         sl = slice(s, min(s + batch_size, n))
         x0 = {k: v[sl].to(device) for k, v in z0.items()}
-        f = guided(model, y[sl].to(device), scale)
+        f = guided(model, y[sl].to(device), scale, control=None if control is None else control[sl].to(device))
         out = (
             complete(f, x0, {k: v[sl].to(device) for k, v in observed.items()}, n_steps, solver)
             if observed

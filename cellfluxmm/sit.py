@@ -42,6 +42,8 @@ class SiTConfig(Config):
     dose: bool = False            # also embed the log10 dose (µM), carried as the condition's last column
     cond_drop: float = COND_DROP_PROB  # per-sample probability of the null condition in training
     modalities: tuple[str, ...] = MODALITIES  # ('image', 'gene'), ('image',) = w/o GE, ('gene',) = w/o CP
+    image_from_noise: bool = False  # the image path starts from Gaussian noise and the model reads the control field's
+                                    # latent as a condition (an ablation; the paper's path starts at the control)
 
     def __post_init__(self):
         bad = [m for m in self.modalities if m not in MODALITIES]
@@ -54,6 +56,8 @@ class SiTConfig(Config):
         if self.image_size % self.patch_size:
             raise ValueError(f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
         if self.hidden % self.heads: raise ValueError(f"hidden {self.hidden} is not a multiple of heads {self.heads}")
+        if self.image_from_noise and 'image' not in self.modalities:
+            raise ValueError("image_from_noise needs the image modality")
 
 # %% ../nbs/05_sit.ipynb #0fcbe823
 _SIZES = {
@@ -221,19 +225,29 @@ def unpatchify(o:torch.Tensor,   # (B, (side/p)^2, p*p*C) per-patch outputs, row
     return o.reshape(b, s, s, p, p, channels).permute(0, 5, 1, 3, 2, 4).reshape(b, channels, side, side)
 
 class PatchTokens(nn.Module):
-    "Image latent (B, C, h, w) <-> patch tokens (B, (h/p)^2, D)."
+    "Image latent (B, C, h, w) <-> patch tokens (B, (h/p)^2, D); with `image_from_noise`, each token also reads the control's patch."
     def __init__(self, cfg:SiTConfig):
         super().__init__()
         self.p, self.c, self.side = cfg.patch_size, cfg.image_channels, cfg.image_size
-        self.proj = nn.Conv2d(cfg.image_channels, cfg.hidden, cfg.patch_size, cfg.patch_size)
+        patch = lambda: nn.Conv2d(cfg.image_channels, cfg.hidden, cfg.patch_size, cfg.patch_size)
+        self.proj = patch()
+        self.control = patch() if cfg.image_from_noise else None   # the control field's latent, patch by patch
         self.register_buffer('pos', sincos_2d(cfg.hidden, cfg.image_size // cfg.patch_size), persistent=False)
         self.out_dim = self.p * self.p * self.c     # what the output head writes per token
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
+    def forward(self, x:torch.Tensor, control:torch.Tensor|None=None) -> torch.Tensor:
         _check_shape(x, (self.c, self.side, self.side), 'the image latent')
-        return self.proj(x).flatten(2).transpose(1, 2) + self.pos   # (B, T, D)
+        h = self.proj(x)
+        if self.control is not None:
+            if control is None: raise ValueError("this model reads the control field's latent (image_from_noise): pass control=")
+            _check_shape(control, (self.c, self.side, self.side), 'the control latent')
+            h = h + self.control(control)
+        elif control is not None:
+            raise ValueError("this model starts from the control itself and reads no control condition (image_from_noise=False)")
+        return h.flatten(2).transpose(1, 2) + self.pos   # (B, T, D)
     def untokenize(self, o:torch.Tensor) -> torch.Tensor: return unpatchify(o, self.p, self.c, self.side)
     def init_weights(self):  # a patch embedding is a linear layer on flattened patches: Xavier, as DiT
-        nn.init.xavier_uniform_(self.proj.weight.view(self.proj.weight.shape[0], -1)); nn.init.zeros_(self.proj.bias)
+        for conv in filter(None, (self.proj, self.control)):
+            nn.init.xavier_uniform_(conv.weight.view(conv.weight.shape[0], -1)); nn.init.zeros_(conv.bias)
 
 class GeneTokens(nn.Module):
     "Gene latent (B, n_g * d_g) <-> n_g tokens (B, n_g, D) with learned positions."
@@ -290,6 +304,7 @@ class JointSiT(nn.Module):
                 t:torch.Tensor,              # (B,) times in [0, 1]
                 y:torch.Tensor,              # (B,) perturbation indices or (B, F) features
                 drop:torch.Tensor|None=None, # (B,) bool: use the null condition
+                control:torch.Tensor|None=None, # (B, C, h, w) the control field's latent: read by an `image_from_noise` model
                ) -> dict:                    # modality -> velocity, shaped like `x`
         "The velocity of every modality the model reads."
         mods = list(self.cfg.modalities)
@@ -304,7 +319,7 @@ class JointSiT(nn.Module):
                 if self.training
                 else torch.zeros(b, dtype=torch.bool, device=t.device)
             )
-        tokens = [self.embed[m](x[m]) for m in mods]                                      # each (B, T_m, D)
+        tokens = [self.embed[m](x[m], control) if m == 'image' else self.embed[m](x[m]) for m in mods]  # each (B, T_m, D)
         if self.modality is not None: tokens = [tok + self.modality[i] for i, tok in enumerate(tokens)]
         h = torch.cat(tokens, 1)  # (B, T, D), image tokens first
         drop = drop.to(t.device).bool()

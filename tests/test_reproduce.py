@@ -133,6 +133,24 @@ def test_guidance_notebook_on_smoke(smoke):
                          split='test')
     assert bad.returncode != 0 and 'not the test split' in bad.stderr
 
+def test_source_notebook_on_smoke(smoke):
+    "`make source`'s notebook: runs from noise (the control a condition) and a wider SiT beside the preset's run; table and figure."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = paper_notebook(tmp, 'source.ipynb', run_dir=tmp/'results'/'full', out_dir=tmp/'ofig', work_dir=tmp/'source',
+                         runs='noise:4,control:4:32x1')
+    assert out.returncode == 0, out.stderr[-3000:]
+    t = pd.read_csv(tmp/'ofig'/'source.csv')
+    runs = t[~t.run.str.startswith('baseline: ')]
+    assert list(runs.start) == ['control', 'noise', 'control'] and list(runs.SiT)[2] == '32x1'
+    assert runs['gene MAE'].notna().all() and runs['readout FD'].notna().all()
+    from cellfluxmm.prepare import read_checkpoint
+    assert read_checkpoint(tmp/'source'/'noise_4'/'best')['run'].sit.image_from_noise       # the run it says it is
+    assert not read_checkpoint(tmp/'source'/'control_4_32x1'/'best')['run'].sit.image_from_noise
+    assert (tmp/'ofig'/'source.png').exists() and 'noise:4' in (tmp/'ofig'/'source.md').read_text()
+    bad = paper_notebook(tmp, 'source.ipynb', run_dir=tmp/'results'/'full', out_dir=tmp/'ofig', work_dir=tmp/'source', runs='sky:4')
+    assert bad.returncode != 0 and "the start is 'noise' or 'control'" in bad.stderr
+
 def test_failing_step_is_reported_and_resumed(smoke):
     "Last in this file: it breaks the smoke reproduction's full model, which the tests above read."
     tmp_path, ok = smoke
