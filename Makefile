@@ -1,28 +1,43 @@
 # The commands the README names. `make test` and `make reproduce` create .venv when it is missing,
-# install only when settings.ini or setup.py changed, and then run.
+# install the locked environment (lock/cpu.txt: every package at an exact version, checked by hash) only
+# when the lock or the package's settings changed, and then run. `make lock` regenerates the lock files.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+LOCK   := lock/cpu.txt
 # reinstall only when what pip reads changes (by content: nbdev_export rewrites pyproject.toml's timestamp)
-DEPS_HASH := $(shell cat settings.ini setup.py pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+DEPS_HASH := $(shell cat $(LOCK) settings.ini setup.py pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 STAMP  := $(VENV)/.installed-$(DEPS_HASH)
-# The CPU build of torch; on a GPU node use environment.yaml instead.
-TORCH_SPEC ?= torch==2.13.0
 PRESET ?= demo
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler guidance source real export outputs clean-nbs lab
+.PHONY: lock install check test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler guidance source real export outputs clean-nbs lab
 
 install: $(STAMP)
 
-$(STAMP):
+# The lock holds the CPU build of torch (torch==2.13.0+cpu). Where the package index lacks it, name PyTorch's CPU
+# index: make install PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu
+$(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing into $(VENV) (first run takes a few minutes)"
-	$(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+	@echo "installing the locked environment ($(LOCK)) into $(VENV) (first run takes a few minutes)"
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(LOCK) || { \
+	  echo "FAILED to install $(LOCK). If torch==2.13.0+cpu was not found, add PyTorch's CPU index:"; \
+	  echo "  make install PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu"; exit 1; }
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	@rm -f $(VENV)/.installed*; touch $(STAMP)
+
+# Regenerate the lock files with pip-tools (in a venv of their own): lock/cpu.txt for `make install`, lock/gpu.txt for
+# environment.yaml (CUDA torch from PyPI). Pins already in a lock are kept; `make lock UPGRADE=1` moves them to the newest.
+LOCK_VENV := .venv-lock
+COMPILE = $(LOCK_VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(if $(UPGRADE),--upgrade)
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install -q pip-tools==7.7.0; }
+	$(COMPILE) --extra dev -o lock/cpu.txt setup.py lock/cpu.in
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(COMPILE) --index-url https://pypi.org/simple --extra dev --extra gpu \
+	  -o lock/gpu.txt setup.py lock/gpu.in
 
 # a fingerprint of every file below a folder, to see whether a tool changed any of them
 fingerprint = find $(1) -type f -not -path '*/__pycache__/*' -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum
@@ -61,8 +76,14 @@ test: $(STAMP)
 	@$(MAKE) --no-print-directory nbtest
 	@$(MAKE) --no-print-directory pytest
 
+# whole-pipeline seeds 0..SEEDS-1 (autoencoders, feature extractor, model, draws); the committed tables use SEEDS=3
+SEEDS ?= 1
 reproduce: $(STAMP)
-	$(BIN)/cellfluxmm reproduce --preset $(PRESET)
+	$(BIN)/cellfluxmm reproduce --preset $(PRESET) --seeds $(SEEDS)
+
+# after `make reproduce`: its Table 1 against the committed one (artifact hashes, then every number within tolerance)
+check: $(STAMP)
+	$(BIN)/cellfluxmm check figures
 
 # after `make reproduce`: the model used backwards (a model that never saw some test compounds; figures/inverse.*)
 inverse: $(STAMP)

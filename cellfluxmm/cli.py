@@ -14,13 +14,14 @@ from .data import SPLIT_KINDS, PackedStore, SplitConfig
 from .synthetic import SIM_PRESETS, sim_config
 from .flow import VARIANTS
 from .figures import run_folder
-from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, simulated_store
+from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, seed_folder, simulated_store
 
 # %% auto #0
 __all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'THREAD_VARS', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report',
            'cmd_prepare', 'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'run_call', 'cached_baselines',
            'reproduce_steps', 'StepFailed', 'run_notebook', 'run_step_file', 'cpu_cores', 'run_steps', 'default_jobs',
-           'cmd_reproduce', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_bench', 'parser', 'main']
+           'cmd_reproduce', 'cmd_check', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_bench',
+           'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -129,81 +130,76 @@ def cached_baselines(preset:str, data_dir:str, progress:bool=True) -> dict:
     from cellfluxmm.evaluate import baselines
     return baselines(Prepared.open(data_dir, preset), progress=progress)
 
+# %% ../nbs/12_cli.ipynb #00a05dfc
+def _prepare_steps(preset:str, data_dir:Path, seed:int) -> tuple[list[Step], str]:
+    "Seed `seed`'s data folder (its autoencoders, latents, extractor and baselines) as two steps, and the preparation's key."
+    from cellfluxmm.evaluate import baseline_settings  # here: the command starts without loading the metrics
+    pr, d, tag = get_preset(preset, seed), seed_folder(data_dir, seed), '' if seed == 0 else f' seed {seed}'
+    k_prep = artifact_key('prepare', pr.preparation(), str(d))
+    params = {'preset': preset, 'data_dir': str(d), **({'seed': seed, 'store_from': str(data_dir)} if seed else {})}
+    return [Step(f'prepare data{tag}', k_prep, call='cellfluxmm.prepare.prepare', params=params,
+                 after=() if seed == 0 else ('prepare data',)),   # another seed links to seed 0's store
+            # the baselines and the domain extractor every evaluation of this seed reads, made once (cached in its data folder)
+            Step(f'baselines{tag}', artifact_key('baselines', k_prep, baseline_settings(pr.eval)), call='cellfluxmm.cli.cached_baselines',
+                 params={'preset': preset, 'data_dir': str(d)}, after=(f'prepare data{tag}',))], k_prep
+
+def _variant_steps(preset:str, data_dir:Path, results:Path, seed:int, k_prep:str, variant:str, device:str) -> tuple[list[Step], str]:
+    "Train and evaluate one variant with whole-pipeline seed `seed`; the evaluation's key."
+    pr, d, tag = get_preset(preset, seed), seed_folder(data_dir, seed), '' if seed == 0 else f' seed {seed}'
+    common = {'preset': preset, 'data_dir': str(d), 'progress': True, 'device': device}
+    run_dir, name = run_folder(results, variant, seed), f'{variant}{tag}'
+    kt = artifact_key('train', k_prep, variant, pr.sit, pr.cond, pr.source_noise, pr.train.to_dict(), device)
+    # the extra draws per pair (the mean of draws, the energy score) are made for the full model alone: the ablations are
+    # compared on one draw, as the paper's Table 1, and each extra draw costs a sampling pass
+    ev = pr.eval if variant == 'full' else pr.eval.replace(n_draws=1)
+    ke = artifact_key('evaluate', kt, ev.to_dict())
+    return [Step(f'train {name}', kt, 'train.ipynb', {**common, 'variant': variant, 'out_dir': str(run_dir)},
+                 after=(f'prepare data{tag}',)),
+            Step(f'evaluate {name}', ke, 'evaluate.ipynb',
+                 {**common, 'run_dir': str(run_dir), 'out_dir': str(run_dir/'eval'), **({'n_draws': 1} if ev.n_draws != pr.eval.n_draws else {})},
+                 after=(f'train {name}', f'baselines{tag}'))], ke
+
+def _inverse_steps(preset:str, data_dir:Path, results:Path, figures:Path, k_prep:str, device:str) -> list[Step]:
+    """The model used backwards: a full model that never saw `inverse_queries` test compounds, asked which compound explains
+    each test observation (seen and unseen compounds), on seed 0's data. It reads compound features where the store has them
+    (it is asked about compounds it never saw) and a vector of each compound it trained on (`05_sit`, cond='features+id')."""
+    pr = get_preset(preset)
+    common = {'preset': preset, 'data_dir': str(data_dir), 'progress': True, 'device': device}
+    cond = 'features+id' if pr.sim else None
+    ku = artifact_key('train unseen', k_prep, pr.sit, cond or pr.cond, pr.source_noise, pr.train.to_dict(), pr.eval.inverse_queries,
+                      device)
+    return [Step('train unseen', ku, 'train.ipynb', {**common, 'variant': 'full', 'out_dir': str(results/'full_unseen'),
+                                                      'exclude_unseen': pr.eval.inverse_queries, 'cond': cond}, after=('prepare data',)),
+            Step('inverse', artifact_key('inverse', ku, pr.eval.to_dict()), 'inverse.ipynb',
+                 {**common, 'run_dir': str(results/'full_unseen'), 'out_dir': str(figures)}, after=('train unseen',))]
+
 # %% ../nbs/12_cli.ipynb #1dac7b4b
 def reproduce_steps(
     preset: str, data_dir: Path, results: Path, figures: Path, variants=VARIANT_ORDER, device: str = 'auto',
-    seeds: int = 1,  # training seeds per variant (0 .. seeds-1); Table 1 shows their mean and spread
+    seeds: int = 1,  # whole-pipeline seeds 0 .. seeds-1 (autoencoders, extractor, model, draws); Table 1 shows mean and spread
     inverse: bool = False,  # also the inverse steps: a model that never saw some test compounds, and inference with it
 ) -> list[Step]:
-    "The steps of a reproduction, in order, each naming the steps it reads. The notebooks read every setting from the preset; only the device and seed are passed."
+    "The steps of a reproduction, in order, each naming the steps it reads. The notebooks read every setting from the data folder's preset."
     if seeds < 1: raise ValueError(f"seeds must be at least 1, got {seeds}")
-    from cellfluxmm.evaluate import baseline_settings  # here: the command starts without loading the metrics
-    pr = get_preset(preset)
-    common = {'preset': preset, 'data_dir': str(data_dir), 'progress': True, 'device': device}
-    k_prep = artifact_key('prepare', pr.preparation(), str(data_dir))
-    PREP, BASE = 'prepare data', 'baselines'
-    steps = [Step(PREP, k_prep, call='cellfluxmm.prepare.prepare', params={'preset': preset, 'data_dir': str(data_dir)}, after=()),
-             # the baselines and the domain extractor every evaluation reads, made once (they are cached in the data folder)
-             Step(BASE, artifact_key('baselines', k_prep, baseline_settings(pr.eval)), call='cellfluxmm.cli.cached_baselines',
-                  params={'preset': preset, 'data_dir': str(data_dir)}, after=(PREP,))]
-    k_eval = {}
+    steps, k_prep, k_eval = [], {}, {}
+    for s in range(seeds):
+        more, k_prep[s] = _prepare_steps(preset, data_dir, s)
+        steps += more
     for s in range(seeds):
         for v in variants:
-            run_dir, tag = run_folder(results, v, s), v if s == 0 else f'{v} seed {s}'
-            kt = artifact_key('train', k_prep, v, pr.sit, pr.cond, pr.source_noise, pr.train.replace(seed=s).to_dict(), device)
-            steps.append(Step(f'train {tag}', kt, 'train.ipynb',
-                              {**common, 'variant': v, 'out_dir': str(run_dir), **({'seed': s} if s else {})}, after=(PREP,)))
-            # the extra draws per pair (the mean of draws, the energy score) are made for the full model alone: the
-            # ablations are compared on one draw, as the paper's Table 1, and each extra draw costs a sampling pass
-            ev = pr.eval if v == 'full' else pr.eval.replace(n_draws=1)
-            k_eval[tag] = artifact_key('evaluate', kt, ev.to_dict())
-            steps.append(Step(f'evaluate {tag}', k_eval[tag], 'evaluate.ipynb',
-                              {**common, 'run_dir': str(run_dir), 'out_dir': str(run_dir / 'eval'),
-                               **({'n_draws': 1} if ev.n_draws != pr.eval.n_draws else {})}, after=(f'train {tag}', BASE)))
+            more, k_eval[v if s == 0 else f'{v} seed {s}'] = _variant_steps(preset, data_dir, results, s, k_prep[s], v, device)
+            steps += more
     steps.append(Step('Table 1', artifact_key('table1', k_eval), 'table1.ipynb',
                       {'results_dir': str(results), 'out_dir': str(figures), 'preset': preset},
                       after=tuple(f'evaluate {t}' for t in k_eval)))
     if 'full' in variants:
-        steps.append(
-            Step(
-                'Figure 2',
-                artifact_key('figure2', k_eval['full']),
-                'figure2.ipynb',
-                {
-                    'preset': preset,
-                    'data_dir': str(data_dir),
-                    'eval_dir': str(results / 'full' / 'eval'),
-                    'out_dir': str(figures),
-                },
-                after=('evaluate full',),
-            )
-        )
+        steps.append(Step('Figure 2', artifact_key('figure2', k_eval['full']), 'figure2.ipynb',
+                          {'preset': preset, 'data_dir': str(data_dir), 'eval_dir': str(results/'full'/'eval'), 'out_dir': str(figures)},
+                          after=('evaluate full',)))
+    pr = get_preset(preset)
+    # (a store whose test split holds whole compounds out has no seen test compounds to compare with)
     if inverse and 'full' in variants and not (pr.sim and sim_config(pr.sim).split == 'compounds'):
-        # the model used backwards: a full model that never saw `inverse_queries` test compounds, asked which compound
-        # explains each test observation (seen and unseen compounds). It reads compound features where the store has
-        # them (it is asked about compounds it never saw) and a vector of each compound it trained on (what features
-        # do not tell of a seen compound; `05_sit`, cond='features+id'). (A store whose test split holds whole compounds
-        # out has no seen test compounds to compare with.)
-        cond = 'features+id' if pr.sim else None
-        ku = artifact_key('train unseen', k_prep, pr.sit, cond or pr.cond, pr.source_noise, pr.train.to_dict(), pr.eval.inverse_queries,
-                          device)
-        steps.append(
-            Step(
-                'train unseen',
-                ku,
-                'train.ipynb',
-                {
-                    **common,
-                    'variant': 'full',
-                    'out_dir': str(results / 'full_unseen'),
-                    'exclude_unseen': pr.eval.inverse_queries,
-                    'cond': cond,
-                },
-                after=(PREP,),
-            )
-        )
-        steps.append(Step('inverse', artifact_key('inverse', ku, pr.eval.to_dict()), 'inverse.ipynb',
-                          {**common, 'run_dir': str(results/'full_unseen'), 'out_dir': str(figures)}, after=('train unseen',)))
+        steps += _inverse_steps(preset, data_dir, results, figures, k_prep[0], device)
     return steps
 
 # %% ../nbs/12_cli.ipynb #ec799738
@@ -315,7 +311,7 @@ def run_steps(steps:list[Step], results:Path, log=print,
             ready = [] if failures else [s for s in todo if deps[s.name] <= done]
             while ready and len(running) < jobs:
                 st = ready.pop(0); todo.remove(st)
-                threads = cores if not running and not ready else max(1, cores // jobs)  # alone: every core
+                threads = cores if st.after == () else max(1, cores // jobs)  # fixed per step: the root alone has every core
                 log(f"{label(st)} started ({threads} thread{'s' if threads > 1 else ''}; output in {results/'.logs'/_slug(st)}.log)")
                 running[pool.submit(_run_child, st, results, threads)] = (st, time.time())
             if not running: break   # a step failed: what was running has finished, nothing new starts
@@ -354,6 +350,14 @@ def cmd_reproduce(a):
     except StepFailed as e: print(f'error: {e}', file=sys.stderr); return 1
     print(f'all steps finished in {_fmt(time.time() - t0)}; figures in {figures}')
     return 0
+
+# %% ../nbs/12_cli.ipynb #8e96458c
+def cmd_check(a):
+    from cellfluxmm.figures import check_reproduction, describe_check
+    res = check_reproduction(a.figures, a.reference, None if a.reference else a.rev, k=a.k)
+    ref = a.reference or f'{a.figures} at git revision {a.rev}'
+    print(f"{a.figures}/table1.csv against {ref}:"); print(describe_check(res))
+    return 1 if res['outside'] else 0
 
 # %% ../nbs/12_cli.ipynb #c99e1a4a
 def _given(a, role:str) -> dict:
@@ -629,7 +633,8 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument('--variants', help='comma-separated subset of ' + ','.join(VARIANT_ORDER))
     rp.add_argument('--device', default='auto', help='auto (CUDA when present), cpu or cuda')
     rp.add_argument('--seeds', type=int, default=1,
-                    help='training seeds per variant; Table 1 shows mean and spread (seed k>0 runs go to RESULTS/VARIANT_seedk)')
+                    help='whole-pipeline seeds 0..N-1 (autoencoders, feature extractor, model, draws); Table 1 shows mean and spread '
+                         '(seed k>0 prepares DATA_seedk and runs in RESULTS/VARIANT_seedk)')
     rp.add_argument('--jobs', type=int,
                     help='steps run at once, each in its own process with cores/jobs threads (default: 2 on a CPU with 2 '
                          'cores or more, 1 on a GPU); 1 runs them one by one in this process')
@@ -637,6 +642,12 @@ def parser() -> argparse.ArgumentParser:
                     help='also train a full model that never saw some test compounds and evaluate perturbation inference '
                          'with it (figures/inverse.*; about 6.5 minutes more on the demo, 2 CPU cores)')
     rp.set_defaults(fn=cmd_reproduce)
+    ck = sub.add_parser('check', help="compare a reproduction's Table 1 with the committed one: artifact hashes, then numbers")
+    ck.add_argument('figures', nargs='?', default='figures', help="the folder holding the fresh table1.csv and table1_provenance.json")
+    ck.add_argument('--reference', help='a folder holding the reference table (default: FIGURES itself at git revision --rev)')
+    ck.add_argument('--rev', default='HEAD', help='the git revision of the reference, when --reference is not given')
+    ck.add_argument('--k', type=float, default=3.0, help="tolerance, in standard deviations of the reference's seed spread")
+    ck.set_defaults(fn=cmd_check)
     return _formatted(p)
 
 def main(argv:list[str]|None=None) -> int:

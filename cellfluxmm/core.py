@@ -132,12 +132,14 @@ def tune_allocator(trim_bytes:int=1 << 30,  # freed memory kept by the process b
     return ok and (mallopt(_M_MMAP_THRESHOLD, int(mmap_bytes)) == 1 or mallopt(_M_MMAP_THRESHOLD, 1 << 25) == 1)
 
 def tune_runtime(device:torch.device|str) -> dict:
-    "The speed settings for `device`: the allocator on the CPU, TF32 on CUDA. Returns what was set."
+    "The process settings for `device`: the allocator and deterministic kernels on the CPU, TF32 on CUDA. Returns what was set."
     device = torch.device(device)
     if device.type == 'cuda':
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
         return {'tf32': True}
-    return {'malloc_tuned': tune_allocator()} if device.type == 'cpu' else {}
+    if device.type != 'cpu': return {}
+    torch.use_deterministic_algorithms(True, warn_only=True)  # the CPU path's few nondeterministic kernels, named if used
+    return {'malloc_tuned': tune_allocator(), 'deterministic': True}
 
 # %% ../nbs/00_core.ipynb #c97c797a
 @contextlib.contextmanager

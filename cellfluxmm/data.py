@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #45b6c92a
 from __future__ import annotations
-import json, typing, uuid
+import json, typing
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 import zarr
 from .core import CHANNELS, N_TEST, RGB_CHANNELS, Config, atomic_path, channel_index, rng_for
+from .provenance import content_hash
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'CONTROL_ID', 'IMAGE_OBS_COLUMNS', 'GENE_OBS_COLUMNS', 'GENE_VAR_COLUMNS',
@@ -431,7 +432,7 @@ class StoreWriter:
         manifest = {
             'format': STORE_FORMAT,
             'version': STORE_VERSION,
-            'build_id': uuid.uuid4().hex,  # new at every build: keys latent caches
+            'build_id': content_hash(t),  # the bytes written: keys latent caches, alike for alike stores
             'source': self.source,
             'channels': list(CHANNELS),
             'image_size': list(self.image_size),

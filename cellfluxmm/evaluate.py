@@ -14,7 +14,8 @@ from .core import CHANNELS, atomic_path, cached, get_device, ridge_fit, rng_for,
 from .data import SplitDraws, images_to_uint16, replicate_reproducibility, write_ome_zarr
 from .autoencoders import decode_latents
 from .sampler import EVALS_PER_STEP, generate, guidance_name
-from .prepare import EvalConfig, Prepared, load_ema_model
+from .prepare import EvalConfig, Prepared, load_ema_model, model_checkpoint
+from .provenance import write_provenance
 from .sit import compound_condition, with_dose
 from .readout import ReadoutConfig, fit_readout, readout, readout_fd, shift_correlation
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
@@ -25,7 +26,7 @@ from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_
 __all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'PROFILE_BASELINES_VERSION', 'test_pairs', 'condition',
            'control_reference', 'readout_rows', 'readout_config', 'readout_reference', 'baseline_settings', 'baselines',
            'compound_lookup', 'active_compounds', 'score', 'check_no_leaks', 'profile_baselines', 'by_seen',
-           'sampler_name', 'evaluate', 'draw_scores', 'more_draws']
+           'sampler_name', 'evaluate', 'draw_scores', 'more_draws', 'record_evaluation']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -71,7 +72,8 @@ def _extractor(prep:Prepared, cfg:EvalConfig, progress:bool):
     if use_inception: return InceptionExtractor()
     if cfg.extractor not in ('auto', 'domain'):
         raise ValueError(f"unknown extractor {cfg.extractor!r}; use 'inception', 'domain' or 'auto'")
-    return domain_extractor(prep.store, prep.data_dir/'domain_extractor', steps=cfg.extractor_steps, progress=progress)
+    return domain_extractor(prep.store, prep.data_dir/'domain_extractor', steps=cfg.extractor_steps, seed=cfg.seed,
+                            progress=progress)
 
 @torch.no_grad()
 def _decode(prep:Prepared, z:torch.Tensor, bs:int, progress:bool, desc:str) -> np.ndarray:
@@ -436,6 +438,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     res.update({k: base[k] for k in base if k not in ('extractor', 'n_pairs')})
     with atomic_path(out/'per_pair.parquet') as tmp: per_pair.to_parquet(tmp)
     with atomic_path(out/'metrics.json') as tmp: tmp.write_text(json.dumps(res, indent=2))
+    record_evaluation(out, prep, run_dir, run, cfg)
     return res
 
 def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray, draws:np.ndarray,
@@ -486,3 +489,13 @@ def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None, ref=None):
                    layers={'real': real.astype(np.float32), 'control': ctrl.astype(np.float32),
                            **({} if ref is None else {'reference': np.asarray(ref, np.float32)})})
     with atomic_path(path) as tmp: a.write_h5ad(tmp)
+
+# %% ../nbs/10_evaluate.ipynb #6abc5bc4
+def record_evaluation(out:Path, prep:Prepared, run_dir:str|Path, run, cfg:EvalConfig) -> dict:
+    "Write `out/provenance.json`: the hashes of every artifact an evaluation read and of the scores it wrote, and its seeds."
+    d = prep.data_dir
+    arts = {'store': d/'store', 'image_ae': d/'image_ae', 'gene_ae': d/'gene_ae', 'extractor': d/'domain_extractor',
+            'latents': d/'latents', 'checkpoint': model_checkpoint(run_dir)/'ema.safetensors', 'metrics': out/'metrics.json'}
+    seeds = {'pipeline': prep.config.seed, 'image_ae': prep.config.vae_train.seed, 'gene_ae': prep.config.gene_train.seed,
+             'model': run.train.seed, 'evaluation': cfg.seed}
+    return write_provenance(out, arts, seeds, variant=run.variant, preset=prep.preset)

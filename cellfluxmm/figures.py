@@ -4,20 +4,22 @@
 
 # %% ../nbs/11_figures.ipynb #488306f8
 from __future__ import annotations
-import json
+import json, subprocess
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import atomic_path
+from .core import atomic_path, stored_key
 from .data import PackedStore, read_fields
 from .flow import VARIANTS
 from .metrics import SAMPLE_COUNTS, rgb_scale, sample_tag, to_rgb8
+from .provenance import ARTIFACT_ORDER, first_divergence, read_provenance
 
 # %% auto #0
 __all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'SPECIFICITY_COLUMNS', 'READOUT_COLUMNS',
-           'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'run_folder', 'load_results', 'table1',
-           'specificity_table', 'readout_table', 'draws_table', 'directions', 'to_markdown', 'write_table1',
-           'pick_examples', 'figure2']
+           'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'TABLE_PROVENANCE', 'run_folder',
+           'load_results', 'table1', 'specificity_table', 'readout_table', 'draws_table', 'paired_interval',
+           'directions', 'to_markdown', 'write_table1', 'table_provenance', 'provenance_line', 'check_reproduction',
+           'describe_check', 'pick_examples', 'figure2']
 
 # %% ../nbs/11_figures.ipynb #39464778
 TABLE1_COLUMNS = {
@@ -50,10 +52,13 @@ def run_folder(results_dir:str|Path, variant:str, seed:int=0) -> Path:
     "Where a variant's run of training seed `seed` lives: `<variant>/` for seed 0, `<variant>_seed<k>/` for the others."
     return Path(results_dir)/(variant if seed == 0 else f'{variant}_seed{seed}')
 
-def _latents_key(run_dir:Path):
-    "The latent-cache key a run was trained on (its run.json's `latents`), None where unrecorded."
+def _stale(run_dir:Path) -> str|None:
+    "Why a run is stale (its data folder's latents were made anew after it trained), or None if current or unrecorded."
     f = Path(run_dir)/'run.json'
-    return json.loads(f.read_text()).get('latents') if f.exists() else None
+    if not f.exists(): return None
+    r = json.loads(f.read_text())
+    now = stored_key(Path(r['data_dir'])/'latents') if r.get('data_dir') else None
+    return f"trained on latents {r.get('latents')}, and {r['data_dir']} now holds {now}" if now and now != r.get('latents') else None
 
 def load_results(results_dir:str|Path, variants=tuple(VARIANT_NAMES), verbose:bool=True) -> dict:
     """For each variant evaluated under `results_dir`, the metrics.json of each training seed (a list, seed 0 first).
@@ -63,12 +68,12 @@ def load_results(results_dir:str|Path, variants=tuple(VARIANT_NAMES), verbose:bo
     for v in variants:
         seeds = [0] + sorted(int(p.name.rsplit('_seed', 1)[1]) for p in Path(results_dir).glob(f'{v}_seed*')
                              if p.name.rsplit('_seed', 1)[1].isdigit())
-        ref, runs = _latents_key(run_folder(results_dir, v, 0)), []
+        runs = []
         for k in seeds:
             f = run_folder(results_dir, v, k)/'eval'/'metrics.json'
             if not f.exists(): continue
-            if k and ref is not None and (key := _latents_key(f.parent.parent)) != ref:
-                if verbose: print(f"left out {f.parent.parent}: trained on latents {key}, seed 0 on {ref}")
+            if k and (why := _stale(f.parent.parent)):
+                if verbose: print(f"left out {f.parent.parent}: {why}")
                 continue
             runs.append(json.loads(f.read_text()))
         if runs: out[v] = runs
@@ -104,10 +109,11 @@ def _table(results:dict, columns:dict, model:str='model', baselines:dict=BASELIN
         st = {c: _seed_stats(runs, f'{model}.{prefix}{p}' if not p.startswith('@') else p[1:].replace('{prefix}', prefix))
               for c, p in columns.items()}
         mean[name] = {c: x[0] for c, x in st.items()}; sd[name] = {c: x[1] for c, x in st.items()}
+    runs0 = next(iter(results.values()))   # every seed's baselines (whole-pipeline seeds: each seed has its own)
     for b, name in baselines.items():
         if b in first:
-            mean[name] = {c: _get(first, f'{b}.{prefix}{p}') for c, p in columns.items() if not p.startswith('@')}
-            sd[name] = {}
+            st = {c: _seed_stats(runs0, f'{b}.{prefix}{p}') for c, p in columns.items() if not p.startswith('@')}
+            mean[name] = {c: x[0] for c, x in st.items()}; sd[name] = {c: x[1] for c, x in st.items()}
     for name, vals in (extra or {}).items(): mean[name], sd[name] = vals, {}
     df = pd.DataFrame.from_dict(mean, orient='index', columns=list(columns)).reindex(list(mean)).astype(float)
     df.attrs['sd'] = pd.DataFrame.from_dict(sd, orient='index', columns=list(columns)).reindex(df.index).astype(float)
@@ -173,10 +179,12 @@ def draws_table(results:dict, active:bool=False) -> pd.DataFrame:
             st = {c: _seed_stats(runs, f'draws.{key}.{prefix}{p}') for c, p in DRAW_COLUMNS.items()}
             name = f'{VARIANT_NAMES.get(v, v)}: {label}'
             mean[name], sd[name] = {c: x[0] for c, x in st.items()}, {c: x[1] for c, x in st.items()}
-    first = next((r[0] for r in results.values() if _get(r[0], 'draws') is not None), None)
-    if first is None: return pd.DataFrame(columns=list(DRAW_COLUMNS))
+    drawn = next((r for r in results.values() if _get(r[0], 'draws') is not None), None)
+    if drawn is None: return pd.DataFrame(columns=list(DRAW_COLUMNS))
+    first = drawn[0]
     for key, label in DRAW_BASELINES.items():
-        mean[label], sd[label] = {c: _get(first, f'draws.{key}.{prefix}{p}') for c, p in DRAW_COLUMNS.items()}, {}
+        st = {c: _seed_stats(drawn, f'draws.{key}.{prefix}{p}') for c, p in DRAW_COLUMNS.items()}
+        mean[label], sd[label] = {c: x[0] for c, x in st.items()}, {c: x[1] for c, x in st.items()}
     df = pd.DataFrame.from_dict(mean, orient='index', columns=list(DRAW_COLUMNS)).astype(float)
     df.attrs['sd'] = pd.DataFrame.from_dict(sd, orient='index', columns=list(DRAW_COLUMNS)).reindex(df.index).astype(float)
     df.attrs['n_pairs'], df.attrs['n_draws'] = first['draws']['n_pairs'], first['draws']['n_draws']
@@ -186,8 +194,16 @@ def draws_table(results:dict, active:bool=False) -> pd.DataFrame:
 DIRECTIONS = (('w/o GE', 'FID 5K'), ('w/o GE', 'FID 1K'), ('w/o CP', 'gene MAE'), ('beta = 1', 'FID 5K'),
               ('beta = 1', 'gene MAE'), ('beta = 10', 'FID 5K'), ('beta = 10', 'gene MAE'))
 
+def paired_interval(d:np.ndarray, level:float=0.95) -> tuple[float, float, float]:
+    "(mean, low, high): the paired t interval of the mean of per-seed differences `d` (NaN bounds for fewer than two)."
+    from scipy import stats
+    d = np.asarray(d, dtype=float); m = float(d.mean())
+    if len(d) < 2: return m, np.nan, np.nan
+    h = float(stats.t.ppf((1 + level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
+    return m, m - h, m + h
+
 def directions(results:dict) -> pd.DataFrame:
-    "Each ablation minus the full model, here (mean and sd over paired seeds) and in the paper, and what may be said."
+    "Each ablation minus the full model: here (mean over paired whole-pipeline seeds and its 95% paired t interval) and in the paper."
     col_key = {name: k for k, name in TABLE1_COLUMNS.items()}
     full = results.get('full')
     rows = []
@@ -198,12 +214,12 @@ def directions(results:dict) -> pd.DataFrame:
         d = np.array([a['model'][col_key[col]] - b['model'][col_key[col]] for a, b in zip(results[v], full)
                       if col_key[col] in a['model'] and col_key[col] in b['model']], dtype=float)
         if not len(d): continue
-        m, sd = float(d.mean()), (float(d.std(ddof=1)) if len(d) > 1 else np.nan)
+        m, lo, hi = paired_interval(d)
         if len(d) < 2: verdict = 'one seed: no claim'
-        elif abs(m) <= 2 * sd: verdict = 'within twice the seed spread: no difference shown'
+        elif lo <= 0 <= hi: verdict = 'the interval holds zero: no difference shown'
         else: verdict = ('same direction as the paper' if np.sign(m) == np.sign(paper) else 'opposite to the paper')
-        rows.append({'comparison': f'{variant} minus full', 'metric': col, 'paper': paper, 'here': m, 'here sd': sd,
-                     'seeds': len(d), 'reading': verdict})
+        rows.append({'comparison': f'{variant} minus full', 'metric': col, 'paper': paper, 'here': m, '95% low': lo,
+                     '95% high': hi, 'seeds': len(d), 'reading': verdict})
     return pd.DataFrame(rows)
 
 # %% ../nbs/11_figures.ipynb #9b7ee911
@@ -237,6 +253,104 @@ def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str, name:str='table
     with atomic_path(out/f'{name}.md') as tmp:
         tmp.write_text(f'{to_markdown(df)}\n\n{caption}\n' + (f'\n{more}\n' if more else ''))
     return out/f'{name}.csv', out/f'{name}.md'
+
+# %% ../nbs/11_figures.ipynb #0cbfb421
+TABLE_PROVENANCE = 'table1_provenance.json'
+
+def table_provenance(results_dir:str|Path) -> dict:
+    "The commit, environment, seeds and artifact hashes of every evaluated run under `results_dir`, by run folder name."
+    recs = {p.parent.parent.name: read_provenance(p.parent) for p in sorted(Path(results_dir).glob('*/eval/provenance.json'))}
+    if not recs: return {}
+    first = recs.get('full') or next(iter(recs.values()))
+    return {'git': first['git'], 'environment': first['environment'],
+            'runs': {k: {'seeds': r['seeds'], 'artifacts': r['artifacts']} for k, r in recs.items()}}
+
+def provenance_line(prov:dict) -> str:
+    "One line naming the commit, lock, torch build, threads and CPU that made a table."
+    if not prov: return 'Provenance: not recorded.'
+    g, e = prov.get('git') or {}, prov['environment']
+    commit = f"commit {g['commit'][:10]}{' with uncommitted changes' if g.get('dirty') else ''}" if g else 'no git commit'
+    return (f"Made by {commit}, lock {e.get('lock') or 'none'}, torch {e['torch']['version']} ({e['torch']['threads']} threads), "
+            f"{e['cpu']['model']} [{' '.join(e['cpu']['features'])}]{', ' + e['torch']['gpu'] if e['torch'].get('gpu') else ''}; "
+            f"hashes in {TABLE_PROVENANCE}.")
+
+# %% ../nbs/11_figures.ipynb #de7b774b
+def _read_at(path:Path, rev:str|None) -> str|None:
+    "The text of `path` as on disk (`rev` None) or at git revision `rev`; None where it does not exist."
+    if rev is None: return path.read_text() if path.exists() else None
+    r = subprocess.run(['git', '-C', str(path.parent), 'show', f'{rev}:./{path.name}'], capture_output=True, text=True)
+    return r.stdout if r.returncode == 0 else None
+
+def _table_at(folder:Path, rev:str|None) -> tuple[pd.DataFrame, dict]:
+    "Table 1 (csv) and its provenance in `folder`, as on disk or at git revision `rev`."
+    csv, prov = _read_at(folder/'table1.csv', rev), _read_at(folder/TABLE_PROVENANCE, rev)
+    if csv is None: raise FileNotFoundError(f"no table1.csv in {folder}" + (f" at git revision {rev}" if rev else ''))
+    import io
+    return pd.read_csv(io.StringIO(csv), index_col=0), json.loads(prov) if prov else {}
+
+# %% ../nbs/11_figures.ipynb #02efce21
+def _divergence(new:dict, ref:dict) -> dict|None:
+    "The earliest artifact (pipeline order) that differs in any run both provenance records hold, with its run and hashes."
+    found = []
+    for run in sorted(set(new.get('runs', {})) & set(ref.get('runs', {}))):
+        a, b = ref['runs'][run]['artifacts'], new['runs'][run]['artifacts']
+        if (art := first_divergence(a, b)) is not None:
+            rank = ARTIFACT_ORDER.index(art) if art in ARTIFACT_ORDER else len(ARTIFACT_ORDER)
+            found.append((rank, run, art, a[art], b[art]))
+    if not found: return None
+    _, run, art, a, b = min(found)
+    return {'artifact': art, 'run': run, 'reference': a, 'now': b}
+
+def _outside(new:pd.DataFrame, ref:pd.DataFrame, k:float, atol:float) -> tuple[int, list]:
+    "(cells compared, the cells of `new` farther from `ref` than k reference sd + atol)."
+    cols = [c for c in new.columns if not c.endswith(' sd') and c in ref.columns]
+    n, bad = 0, []
+    for row in new.index.intersection(ref.index):
+        for c in cols:
+            x, y = new.at[row, c], ref.at[row, c]
+            if pd.isna(x) and pd.isna(y): continue
+            sd = ref.at[row, f'{c} sd'] if f'{c} sd' in ref.columns else np.nan
+            tol = k * (0.0 if pd.isna(sd) else sd) + atol
+            n += 1
+            if pd.isna(x) or pd.isna(y) or abs(x - y) > tol:
+                bad.append({'row': row, 'column': c, 'now': x, 'reference': y, 'tolerance': tol})
+    return n, bad
+
+# %% ../nbs/11_figures.ipynb #8e90026f
+def check_reproduction(new:str|Path,                # a folder holding a fresh table1.csv and table1_provenance.json
+                       reference:str|Path|None=None, # the reference folder; None: `new` itself at git revision `rev`
+                       rev:str|None='HEAD',          # the git revision of the reference (None: as on disk)
+                       k:float=3.0,                  # tolerance, in standard deviations of the reference's seed spread
+                       atol:float=1e-3,              # and in absolute terms, for cells without a spread
+                      ) -> dict:
+    "Compare a fresh Table 1 with a reference: the first artifact whose content hash differs, then every number within tolerance."
+    new = Path(new)
+    t_new, p_new = _table_at(new, None)
+    t_ref, p_ref = _table_at(Path(reference) if reference is not None else new, rev if reference is None else None)
+    n, bad = _outside(t_new, t_ref, k, atol)
+    same = t_new.drop(columns=[c for c in t_new if c.endswith(' sd')])
+    identical = same.equals(t_ref.reindex(index=same.index, columns=same.columns))
+    runs = sorted(set(p_new.get('runs', {})) & set(p_ref.get('runs', {})))
+    return {'runs': runs, 'divergence': _divergence(p_new, p_ref), 'cells': n, 'identical': identical, 'outside': bad,
+            'k': k, 'atol': atol}
+
+# %% ../nbs/11_figures.ipynb #0f39703d
+def describe_check(res:dict) -> str:
+    "The reproduction check's findings in a few lines."
+    dv, lines = res['divergence'], []
+    if not res['runs']: lines.append('artifacts: no run recorded in both tables')
+    elif dv is None: lines.append(f"artifacts: identical in all {len(res['runs'])} runs both tables hold")
+    else:
+        before = ARTIFACT_ORDER[:ARTIFACT_ORDER.index(dv['artifact'])] if dv['artifact'] in ARTIFACT_ORDER else ARTIFACT_ORDER
+        lines.append(f"artifacts: first divergence at the {dv['artifact']} of run {dv['run']} (reference {dv['reference']}, now "
+                     f"{dv['now']})" + (f"; {', '.join(before)} matched" if before else ''))
+    if res['identical']: lines.append(f"numbers: identical ({res['cells']} cells)")
+    else:
+        lines.append(f"numbers: {res['cells'] - len(res['outside'])} of {res['cells']} cells within {res['k']:g} seed "
+                     f"standard deviations (+ {res['atol']:g}) of the reference")
+        lines += [f"  outside: {b['row']} / {b['column']}: {b['now']:.4f} against {b['reference']:.4f} (tolerance {b['tolerance']:.4f})"
+                  for b in res['outside']]
+    return '\n'.join(lines)
 
 # %% ../nbs/11_figures.ipynb #414778f4
 def pick_examples(per_pair:pd.DataFrame, n:int=6, strength:np.ndarray|None=None) -> pd.DataFrame:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_prepare.ipynb #493a2fe0
 from __future__ import annotations
-import json, typing
+import json, os, typing
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -21,12 +21,13 @@ from .autoencoders import (AETrainConfig, GeneAEConfig, GeneAutoencoder, ImageAu
     train_image_autoencoder, calibrate_pretrained)
 from .sit import COND_KINDS, JointSiT, SiTConfig, compound_condition, sit_config, with_dose
 from .flow import FlowConfig, variant_flow
+from .provenance import write_provenance
 
 # %% auto #0
-__all__ = ['PRESETS', 'PREPARED_FILE', 'TrainConfig', 'EvalConfig', 'Preset', 'get_preset', 'data_folder', 'simulated_store',
-           'Prepared', 'prepare', 'cache_key', 'LatentCache', 'build_latent_cache', 'LatentPairs', 'RunConfig',
-           'save_checkpoint', 'CheckpointError', 'read_checkpoint', 'step_checkpoints', 'load_ema_model', 'build_run',
-           'multi_dose']
+__all__ = ['PRESETS', 'PREPARED_FILE', 'TrainConfig', 'EvalConfig', 'Preset', 'get_preset', 'seed_folder', 'data_folder',
+           'simulated_store', 'Prepared', 'prepare', 'cache_key', 'LatentCache', 'build_latent_cache', 'LatentPairs',
+           'RunConfig', 'save_checkpoint', 'CheckpointError', 'read_checkpoint', 'step_checkpoints', 'model_checkpoint',
+           'load_ema_model', 'build_run', 'multi_dose']
 
 # %% ../nbs/09_prepare.ipynb #a83f4c82
 @dataclass
@@ -100,6 +101,13 @@ class Preset(Config):
     dose: bool|None = None        # embed the dose too; None: where the store has several doses of a compound
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    seed: int = 0                 # the whole pipeline's seed (`seeded`): autoencoders, feature extractor, model, draws
+
+    def seeded(self, seed:int) -> Preset:
+        "This preset with `seed` for everything trained or drawn: both autoencoders, the extractor and draws (eval), the model."
+        if not isinstance(seed, int) or seed < 0: raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        return self.replace(seed=seed, vae_train=self.vae_train.replace(seed=seed), gene_train=self.gene_train.replace(seed=seed),
+                            train=self.train.replace(seed=seed), eval=self.eval.replace(seed=seed))
 
     def preparation(self) -> dict:
         "The settings that decide what `prepare` makes (the store and both autoencoders)."
@@ -179,17 +187,22 @@ PRESETS: dict[str, Preset] = {
 # name a compound the model never trained on
 PRESETS['demo_unseen'] = PRESETS['demo'].replace(sim='demo_unseen', cond='features')
 
-def get_preset(name:str) -> Preset:
-    "A run preset by name."
+def get_preset(name:str, seed:int=0) -> Preset:
+    "A run preset by name, its whole pipeline seeded with `seed` (`Preset.seeded`)."
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESETS)}")
-    return PRESETS[name]
+    return PRESETS[name].seeded(seed) if seed else PRESETS[name]
 
-def _named(preset:str|Preset) -> tuple[str, Preset]:
-    "(name, Preset) of a preset given by name or as an object ('custom')."
-    return (preset, get_preset(preset)) if isinstance(preset, str) else ('custom', preset)
+def _named(preset:str|Preset, seed:int=0) -> tuple[str, Preset]:
+    "(name, Preset) of a preset given by name (seeded with `seed`) or as an object ('custom')."
+    return (preset, get_preset(preset, seed)) if isinstance(preset, str) else ('custom', preset)
 
 # %% ../nbs/09_prepare.ipynb #44cebc79
 PREPARED_FILE = 'prepared.json'
+
+def seed_folder(data_dir:str|Path, seed:int) -> Path:
+    "The data folder of whole-pipeline seed `seed`: `data_dir` itself for seed 0, `<data_dir>_seed<k>` beside it for the others."
+    d = Path(data_dir)
+    return d if seed == 0 else d.with_name(f'{d.name}_seed{seed}')
 
 def data_folder(path:str|Path, log=None) -> Path:
     "The data folder `path` names: itself, or the folder holding it when it is a store folder named `store`."
@@ -235,8 +248,10 @@ class Prepared:
     config: Preset = field(default_factory=Preset)
 
     @classmethod
-    def open(cls, data_dir:str|Path, preset:str|Preset|None=None) -> Prepared:
-        "Read a folder that `prepare` made, without building anything; refuse one prepared for another preset or settings."
+    def open(cls, data_dir:str|Path, preset:str|Preset|None=None,
+             seed:int|None=None,  # the whole-pipeline seed it must have been prepared with; None: the one it was
+            ) -> Prepared:
+        "Read a folder that `prepare` made, without building anything; refuse one prepared for another preset, seed or settings."
         d = data_folder(data_dir)
         f = d/PREPARED_FILE
         if not f.exists():
@@ -245,7 +260,8 @@ class Prepared:
             )
         rec = json.loads(f.read_text())
         recorded = preset is None or (isinstance(preset, str) and preset == rec['preset'] and preset not in PRESETS)
-        name, pr = (rec['preset'], Preset.from_dict(rec['config'])) if recorded else _named(preset)   # 'custom': as recorded
+        seed = rec['config'].get('seed', 0) if seed is None else seed
+        name, pr = (rec['preset'], Preset.from_dict(rec['config'])) if recorded else _named(preset, seed)   # 'custom': as recorded
         _check_record(d, rec, name, pr)
         for a, k in rec['artifacts'].items():
             if (d/a).exists() and stored_key(d/a) != k: raise ValueError(
@@ -273,10 +289,15 @@ def _check_record(d:Path, rec:dict, name:str, pr:Preset):
 def prepare(preset:str|Preset,     # a preset name, or a Preset ('custom')
             data_dir:str|Path,      # the data folder
             force:bool=False,       # replace what the folder holds if it was made for another preset or settings
-            progress:bool=True, log=print) -> Prepared:
+            progress:bool=True, log=print,
+            seed:int=0,             # the whole pipeline's seed (`Preset.seeded`), for a preset given by name
+            store_from:str|Path|None=None,  # a data folder whose simulated store this one links to (seed 0's, say)
+           ) -> Prepared:
     "Simulate (if a simulation preset), train the autoencoders and encode the latents, reusing every artifact that is current."
-    name, pr = _named(preset)
+    name, pr = _named(preset, seed)
     d = data_folder(data_dir, log)
+    if store_from is not None and pr.sim and not (d/'store').exists():   # the same screen: shared, not simulated again
+        d.mkdir(parents=True, exist_ok=True); (d/'store').symlink_to(os.path.relpath(Path(store_from)/'store', d))
     rec = json.loads((d/PREPARED_FILE).read_text()) if (d/PREPARED_FILE).exists() else None
     if rec is not None and not force: _check_record(d, rec, name, pr)
     if pr.sim: store = simulated_store(sim_config(pr.sim), d/'store', force, progress, log)
@@ -325,6 +346,9 @@ def prepare(preset:str|Preset,     # a preset name, or a Preset ('custom')
     with atomic_path(d/PREPARED_FILE) as tmp:
         tmp.write_text(json.dumps({'preset': name, 'key': artifact_key(pr.preparation()), 'config': pr.to_dict(),
                                    'artifacts': arts}, indent=2))
+    write_provenance(d, {a: d/a for a in ('store', 'image_ae', 'gene_ae', 'latents')},
+                     {'pipeline': pr.seed, 'image_ae': pr.vae_train.seed, 'gene_ae': pr.gene_train.seed,
+                      'simulation': sim_config(pr.sim).seed if pr.sim else None}, preset=name)
     return Prepared(store, image_ae, gene_ae, cache, d, name, pr)
 
 # %% ../nbs/09_prepare.ipynb #d6e8bf41
@@ -457,12 +481,16 @@ def step_checkpoints(out:Path) -> list[Path]:
     return sorted((Path(out)/'checkpoints').glob('step_*'), reverse=True)
 
 # %% ../nbs/09_prepare.ipynb #61b989c2
-def load_ema_model(path:str|Path, device='cpu') -> tuple[JointSiT, RunConfig]:
-    "The EMA weights of a checkpoint folder, or of a run folder's best checkpoint (its newest without validation), in eval mode."
+def model_checkpoint(path:str|Path) -> Path:
+    "The checkpoint folder a model is read from: `path` itself, or a run folder's best checkpoint (its newest without validation)."
     path = Path(path)
-    if (path/'best').exists(): path = path/'best'
-    elif not (path/'state.json').exists() and step_checkpoints(path): path = step_checkpoints(path)[0]
-    ck = read_checkpoint(path)
+    if (path/'best').exists(): return path/'best'
+    if not (path/'state.json').exists() and step_checkpoints(path): return step_checkpoints(path)[0]
+    return path
+
+def load_ema_model(path:str|Path, device='cpu') -> tuple[JointSiT, RunConfig]:
+    "The EMA weights of `model_checkpoint(path)`, in eval mode, and its run's config."
+    ck = read_checkpoint(model_checkpoint(path))
     model = JointSiT(ck['run'].sit)
     model.load_state_dict({**model.state_dict(), **ck['ema']})
     return model.eval().to(device), ck['run']

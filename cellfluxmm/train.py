@@ -17,11 +17,12 @@ from .sit import JointSiT
 from .flow import flow_loss, sample_time
 from .sampler import generate
 from .metrics import describe, fid_from_features
-from .prepare import (CheckpointError, LatentPairs, Prepared, RunConfig, TrainConfig, read_checkpoint,
-    save_checkpoint, step_checkpoints)
+from .prepare import (CheckpointError, LatentPairs, Prepared, RunConfig, TrainConfig, model_checkpoint,
+    read_checkpoint, save_checkpoint, step_checkpoints)
+from .provenance import write_provenance
 
 # %% auto #0
-__all__ = ['validate', 'train', 'read_log', 'plot_history']
+__all__ = ['validate', 'train', 'read_log', 'record_run', 'plot_history']
 
 # %% ../nbs/09_train.ipynb #21b834ef
 @torch.no_grad()
@@ -164,6 +165,7 @@ def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, prog
         if stop_after is not None and step + 1 >= stop_after: break
     if logf: logf.close()
     if tc.trackers: acc.end_training()
+    if acc.is_main_process: record_run(out, prep, run)
     return read_log(out)
 
 def _log_rows(f:Path) -> list[dict]:
@@ -179,6 +181,16 @@ def read_log(out:str|Path) -> pd.DataFrame:
     rows = _log_rows(Path(out)/'log.jsonl')
     if not rows: return pd.DataFrame()
     return pd.DataFrame(rows).drop_duplicates('step', keep='last').sort_values('step').reset_index(drop=True)
+
+# %% ../nbs/09_train.ipynb #3bf3fa44
+def record_run(out:Path, prep:Prepared, run:RunConfig) -> dict:
+    "Write `out/provenance.json`: the hashes of the store, autoencoders and latents it trained on and of its model checkpoint."
+    d = prep.data_dir
+    arts = {a: d/a for a in ('store', 'image_ae', 'gene_ae', 'latents')}
+    arts['checkpoint'] = model_checkpoint(out)/'ema.safetensors'
+    seeds = {'pipeline': prep.config.seed, 'image_ae': prep.config.vae_train.seed, 'gene_ae': prep.config.gene_train.seed,
+             'model': run.train.seed}
+    return write_provenance(out, arts, seeds, variant=run.variant, preset=run.preset)
 
 # %% ../nbs/09_train.ipynb #78800059
 def _resume(out:Path, run:RunConfig, model, ema, opt, log) -> tuple[int, float]:

@@ -5,17 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-EXE = Path(sys.executable).parent/'cellfluxmm'
-
-def reproduce(tmp, *extra):
-    return subprocess.run([EXE, 'reproduce', '--preset', 'smoke', '--data', tmp/'data', '--results', tmp/'results',
-                           '--figures', tmp/'figures', *extra], capture_output=True, text=True, timeout=600)
-
-@pytest.fixture(scope='module')
-def smoke(tmp_path_factory):
-    "One smoke reproduction for the tests that read it: (folder, the command's result)."
-    tmp = tmp_path_factory.mktemp('repro')
-    return tmp, reproduce(tmp, '--inverse')
+from conftest import EXE, reproduce
 
 def test_smoke_reproduction_then_up_to_date(smoke):
     tmp_path, r = smoke
