@@ -36,7 +36,7 @@ COMPILE = $(LOCK_VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --str
 lock:
 	@test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install -q pip-tools==7.7.0; }
 	$(COMPILE) --extra dev -o lock/cpu.txt setup.py lock/cpu.in
-	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(COMPILE) --index-url https://pypi.org/simple --extra dev --extra gpu \
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(COMPILE) --extra dev --extra gpu \
 	  -o lock/gpu.txt setup.py lock/gpu.in
 
 # a fingerprint of every file below a folder, to see whether a tool changed any of them

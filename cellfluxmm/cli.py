@@ -20,8 +20,8 @@ from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, seed_f
 __all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'THREAD_VARS', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report',
            'cmd_prepare', 'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'run_call', 'cached_baselines',
            'reproduce_steps', 'StepFailed', 'run_notebook', 'run_step_file', 'cpu_cores', 'run_steps', 'default_jobs',
-           'cmd_reproduce', 'cmd_check', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_bench',
-           'parser', 'main']
+           'cmd_reproduce', 'cmd_check', 'cmd_summary', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs',
+           'cmd_bench', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -359,6 +359,12 @@ def cmd_check(a):
     print(f"{a.figures}/table1.csv against {ref}:"); print(describe_check(res))
     return 1 if res['outside'] else 0
 
+def cmd_summary(a):
+    from cellfluxmm.figures import update_readme
+    changed = update_readme(a.readme, a.figures)
+    print(f"{a.readme}: results summary {'rewritten' if changed else 'already current'} from {a.figures}/table1_versus.csv")
+    return 0
+
 # %% ../nbs/12_cli.ipynb #c99e1a4a
 def _given(a, role:str) -> dict:
     "The images and profiles a command was given for `role` ('control', 'observed', 'target'): files or store rows."
@@ -648,6 +654,10 @@ def parser() -> argparse.ArgumentParser:
     ck.add_argument('--rev', default='HEAD', help='the git revision of the reference, when --reference is not given')
     ck.add_argument('--k', type=float, default=3.0, help="tolerance, in standard deviations of the reference's seed spread")
     ck.set_defaults(fn=cmd_check)
+    sm = sub.add_parser('summary', help="write the README's results summary from the committed tables")
+    sm.add_argument('--readme', default='README.md', help='the README holding the summary block')
+    sm.add_argument('--figures', default='figures', help='the folder holding table1_versus.csv')
+    sm.set_defaults(fn=cmd_summary)
     return _formatted(p)
 
 def main(argv:list[str]|None=None) -> int:

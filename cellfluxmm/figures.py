@@ -16,10 +16,11 @@ from .provenance import ARTIFACT_ORDER, first_divergence, read_provenance
 
 # %% auto #0
 __all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'SPECIFICITY_COLUMNS', 'READOUT_COLUMNS',
-           'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'TABLE_PROVENANCE', 'run_folder',
-           'load_results', 'table1', 'specificity_table', 'readout_table', 'draws_table', 'paired_interval',
-           'directions', 'to_markdown', 'write_table1', 'table_provenance', 'provenance_line', 'check_reproduction',
-           'describe_check', 'pick_examples', 'figure2']
+           'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'VERSUS', 'TABLE_PROVENANCE', 'SUMMARY_START',
+           'SUMMARY_END', 'run_folder', 'load_results', 'table1', 'specificity_table', 'readout_table', 'draws_table',
+           'paired_interval', 'directions', 'to_markdown', 'write_table1', 'versus_baselines', 'table_provenance',
+           'provenance_line', 'check_reproduction', 'describe_check', 'results_summary', 'update_readme',
+           'pick_examples', 'figure2']
 
 # %% ../nbs/11_figures.ipynb #39464778
 TABLE1_COLUMNS = {
@@ -254,6 +255,39 @@ def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str, name:str='table
         tmp.write_text(f'{to_markdown(df)}\n\n{caption}\n' + (f'\n{more}\n' if more else ''))
     return out/f'{name}.csv', out/f'{name}.md'
 
+# %% ../nbs/11_figures.ipynb #f4e7ba72
+VERSUS = (  # (label, the model's metric path, the baselines' path with {b}, 'lower' or 'higher' is better, baselines)
+    ('FID 5K', 'model.fid_5K', '{b}.fid_5K', 'lower', ('copy_control', 'copy_control_ae', 'mean_effect', 'compound_lookup')),
+    ('readout FD', 'model.readout_fd', '{b}.readout_fd', 'lower', ('copy_control', 'copy_control_ae', 'mean_effect', 'compound_lookup')),
+    ('gene MAE, one draw', 'model.gene_mae', '{b}.gene_mae', 'lower', ('copy_control', 'mean_effect', 'compound_lookup')),
+    ('Pearson delta, one draw', 'model.gene_pearson_delta', '{b}.gene_pearson_delta', 'higher', ('mean_effect', 'compound_lookup')),
+    ('gene MAE, mean of draws', 'draws.model_mean.gene_mae', 'draws.{b}.gene_mae', 'lower', ('copy_control', 'mean_effect', 'compound_lookup')),
+    ('Pearson delta, mean of draws', 'draws.model_mean.gene_pearson_delta', 'draws.{b}.gene_pearson_delta', 'higher',
+     ('mean_effect', 'compound_lookup')),
+    ('energy score, draws', 'draws.model_draws.gene_energy', 'draws.{b}.gene_energy', 'lower', ('compound_lookup_draws',)),
+)
+
+def versus_baselines(results:dict, variant:str='full') -> pd.DataFrame:
+    "The model minus each baseline per metric, paired within whole-pipeline seeds: mean, 95% interval, and the reading."
+    names = {'copy_control': 'copy the control', 'copy_control_ae': 'copy the control, autoencoded',
+             'mean_effect': 'control + mean training effect', 'compound_lookup': 'per-compound lookup',
+             'compound_lookup_draws': 'per-compound lookup, its replicates as draws'}
+    rows = []
+    for label, mp, bp, better, bases in VERSUS:
+        for b in bases:
+            pairs = [(x, y) for r in results.get(variant, []) if (x := _get(r, mp)) is not None and (y := _get(r, bp.format(b=b))) is not None]
+            if not pairs: continue
+            d = np.array([x - y for x, y in pairs], dtype=float)
+            m, lo, hi = paired_interval(d)
+            sign = -1 if better == 'lower' else 1   # > 0: the model is better
+            if len(d) < 2: reading = 'one seed: no claim'
+            elif lo <= 0 <= hi: reading = 'tie: the interval holds zero'
+            else: reading = 'model better' if sign * m > 0 else 'baseline better'
+            rows.append({'metric': label, 'baseline': names[b], 'model': np.mean([x for x, _ in pairs]),
+                         'baseline value': np.mean([y for _, y in pairs]), 'model minus baseline': m, '95% low': lo, '95% high': hi,
+                         'seeds': len(d), 'reading': reading})
+    return pd.DataFrame(rows)
+
 # %% ../nbs/11_figures.ipynb #0cbfb421
 TABLE_PROVENANCE = 'table1_provenance.json'
 
@@ -351,6 +385,32 @@ def describe_check(res:dict) -> str:
         lines += [f"  outside: {b['row']} / {b['column']}: {b['now']:.4f} against {b['reference']:.4f} (tolerance {b['tolerance']:.4f})"
                   for b in res['outside']]
     return '\n'.join(lines)
+
+# %% ../nbs/11_figures.ipynb #9415969d
+SUMMARY_START = '<!-- results summary: written by `cellfluxmm summary` from figures/table1_versus.csv; do not edit -->'
+SUMMARY_END = '<!-- end of results summary -->'
+
+def results_summary(figures_dir:str|Path='figures') -> str:
+    "A Markdown table of the full model against each baseline (figures_dir/table1_versus.csv), one row per comparison."
+    v = pd.read_csv(Path(figures_dir)/'table1_versus.csv', index_col=0)
+    f = lambda x: '' if pd.isna(x) else f'{x:.3f}'
+    lines = ['| metric | baseline | model | baseline | model minus baseline [95% interval] | reading |',
+             '|---|---|---:|---:|---:|---|']
+    for name, r in v.iterrows():
+        metric, base = name.split(' vs ', 1)
+        ci = f"{f(r['model minus baseline'])} [{f(r['95% low'])}, {f(r['95% high'])}]" if pd.notna(r['95% low']) else f(r['model minus baseline'])
+        lines.append(f"| {metric} | {base} | {f(r['model'])} | {f(r['baseline value'])} | {ci} | {r['reading']} |")
+    return '\n'.join(lines)
+
+def update_readme(readme:str|Path='README.md', figures_dir:str|Path='figures') -> bool:
+    "Put `results_summary` between the README's summary markers; True if the README changed."
+    p = Path(readme); text = p.read_text()
+    if SUMMARY_START not in text or SUMMARY_END not in text:
+        raise ValueError(f"{p} has no results summary block: add the lines {SUMMARY_START!r} and {SUMMARY_END!r}")
+    head, rest = text.split(SUMMARY_START, 1)
+    new = f"{head}{SUMMARY_START}\n{results_summary(figures_dir)}\n{SUMMARY_END}{rest.split(SUMMARY_END, 1)[1]}"
+    if new != text: p.write_text(new)
+    return new != text
 
 # %% ../nbs/11_figures.ipynb #414778f4
 def pick_examples(per_pair:pd.DataFrame, n:int=6, strength:np.ndarray|None=None) -> pd.DataFrame:
