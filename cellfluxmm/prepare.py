@@ -128,7 +128,7 @@ PRESETS: dict[str, Preset] = {
     ),
     'demo': Preset(
         sim='demo',
-        # 1,000 steps: at 500 the held-out reconstructions were still improving (readout FD, see the README)
+        # 1,000 steps: at 500 the held-out reconstructions were still improving (readout FD of held-out fields)
         vae_train=AETrainConfig(steps=1000, batch_size=16, lr=3e-3, val_every=100),
         gene_ae=GeneAEConfig(hidden=(512, 256), n_tokens=8, token_dim=8),
         gene_train=AETrainConfig(steps=1500, batch_size=256, lr=1e-3, val_every=100),
@@ -155,7 +155,7 @@ PRESETS: dict[str, Preset] = {
     'l1000': Preset(  # real L1000 profiles alone (`cellfluxmm data build --l1000`): the gene-only model on a CPU
         sim='',
         # a linear autoencoder (a learned 64-d subspace, like PCA): an MLP underfits a few hundred real profiles
-        # (held-out reconstruction MAE 1.18 against 0.94 on the A375 plate, see the README)
+        # (held-out reconstruction MAE 1.18 against 0.94 on the A375 plate's seed-0 test profiles)
         gene_ae=GeneAEConfig(hidden=(), n_tokens=8, token_dim=8),
         gene_train=AETrainConfig(steps=1500, batch_size=128, lr=1e-3, val_every=100),
         sit='cpu',
