@@ -26,7 +26,7 @@ from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_
 __all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'PROFILE_BASELINES_VERSION', 'test_pairs', 'condition',
            'control_reference', 'readout_rows', 'readout_config', 'readout_reference', 'baseline_settings', 'baselines',
            'compound_lookup', 'active_compounds', 'score', 'check_no_leaks', 'profile_baselines', 'by_seen',
-           'sampler_name', 'evaluate', 'draw_scores', 'more_draws', 'record_evaluation']
+           'selection_config', 'sampler_name', 'evaluate', 'draw_scores', 'more_draws', 'record_evaluation']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -345,6 +345,15 @@ def by_seen(seen:np.ndarray, cfg:EvalConfig, real_f=None, fake_f=None, gm:pd.Dat
         if gm is not None: part.update(_gene_summary(gm[mask].reset_index(drop=True), cfg))
         out[f'model_{name}'] = part
     return out
+
+# %% ../nbs/10_evaluate.ipynb #95d73d1d
+def selection_config(prep:Prepared, split:str='val', pairs:int=0, **overrides) -> EvalConfig:
+    "The preset's evaluation settings for a study that chooses a setting: the first `pairs` pairs of `split` (0: all; never 'test'), one draw."
+    if split == 'test': raise ValueError("a study that chooses a setting (sampler, steps, guidance, budget, conditioning, start) "
+                                         "must not read the test split: score it on the validation split, split='val'")
+    n = len(prep.store.split_rows(split))
+    if n == 0: raise ValueError(f"{prep.store.path} has no {split!r} pairs to choose on")
+    return prep.config.eval.replace(split=split, max_pairs=min(pairs or n, n), n_draws=1, **overrides)
 
 # %% ../nbs/10_evaluate.ipynb #8a20c952
 def sampler_name(solver:str, n_steps:int) -> str:

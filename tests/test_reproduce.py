@@ -119,9 +119,18 @@ def test_guidance_notebook_on_smoke(smoke):
     assert 'val pairs (not the test split)' in md and (tmp/'gfig'/'guidance.png').exists()
     m = json.loads((tmp/'guidance'/'image3_gene1.2'/'metrics.json').read_text())
     assert m['cfg_scale'] == {'image': 3.0, 'gene': 1.2}
-    bad = paper_notebook(tmp, 'guidance.ipynb', run_dir=tmp/'results'/'full', out_dir=tmp/'gfig', work_dir=tmp/'guidance',
+
+STUDIES = ('guidance', 'sampler_steps', 'budget', 'source')   # the notebooks of nbs/paper/ that choose a setting
+
+@pytest.mark.parametrize('name', STUDIES)
+def test_every_selection_study_refuses_the_test_split(smoke, name):
+    "A study scores through `evaluate.selection_config`, which refuses the test split: only the final tables read test."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'selection_config(' in (Path(__file__).resolve().parents[1]/'nbs'/'paper'/f'{name}.ipynb').read_text()
+    bad = paper_notebook(tmp, f'{name}.ipynb', run_dir=tmp/'results'/'full', out_dir=tmp/'xfig', work_dir=tmp/f'x_{name}',
                          split='test')
-    assert bad.returncode != 0 and 'not the test split' in bad.stderr
+    assert bad.returncode != 0 and 'must not read the test split' in bad.stderr, bad.stderr[-2000:]
 
 def test_source_notebook_on_smoke(smoke):
     "`make source`'s notebook: runs from noise (the control a condition) and a wider SiT beside the preset's run; table and figure."
