@@ -502,9 +502,7 @@ def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None, ref=None):
 # %% ../nbs/10_evaluate.ipynb #6abc5bc4
 def record_evaluation(out:Path, prep:Prepared, run_dir:str|Path, run, cfg:EvalConfig) -> dict:
     "Write `out/provenance.json`: the hashes of every artifact an evaluation read and of the scores it wrote, and its seeds."
-    d = prep.data_dir
-    arts = {'store': d/'store', 'image_ae': d/'image_ae', 'gene_ae': d/'gene_ae', 'extractor': d/'domain_extractor',
-            'latents': d/'latents', 'checkpoint': model_checkpoint(run_dir)/'ema.safetensors', 'metrics': out/'metrics.json'}
-    seeds = {'pipeline': prep.config.seed, 'image_ae': prep.config.vae_train.seed, 'gene_ae': prep.config.gene_train.seed,
-             'model': run.train.seed, 'evaluation': cfg.seed}
+    arts = {**prep.artifacts(), 'extractor': prep.data_dir/'domain_extractor',
+            'checkpoint': model_checkpoint(run_dir)/'ema.safetensors', 'metrics': out/'metrics.json'}
+    seeds = {**prep.seeds(), 'model': run.train.seed, 'evaluation': cfg.seed}
     return write_provenance(out, arts, seeds, variant=run.variant, preset=prep.preset)

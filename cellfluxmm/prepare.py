@@ -272,6 +272,14 @@ class Prepared:
             store, ia, load_gene_autoencoder(d / 'gene_ae'), LatentCache(d / 'latents'), d, name, pr
         )
 
+    def artifacts(self) -> dict:
+        "Where the folder's artifacts lie, by role (as `00a_provenance` names them)."
+        return {a: self.data_dir/a for a in ('store', 'image_ae', 'gene_ae', 'latents')}
+
+    def seeds(self) -> dict:
+        "The seeds that made the folder's artifacts."
+        return {'pipeline': self.config.seed, 'image_ae': self.config.vae_train.seed, 'gene_ae': self.config.gene_train.seed}
+
 
 def _check_record(d:Path, rec:dict, name:str, pr:Preset):
     "Refuse a folder prepared for another preset, or for other preparation settings."
@@ -346,10 +354,9 @@ def prepare(preset:str|Preset,     # a preset name, or a Preset ('custom')
     with atomic_path(d/PREPARED_FILE) as tmp:
         tmp.write_text(json.dumps({'preset': name, 'key': artifact_key(pr.preparation()), 'config': pr.to_dict(),
                                    'artifacts': arts}, indent=2))
-    write_provenance(d, {a: d/a for a in ('store', 'image_ae', 'gene_ae', 'latents')},
-                     {'pipeline': pr.seed, 'image_ae': pr.vae_train.seed, 'gene_ae': pr.gene_train.seed,
-                      'simulation': sim_config(pr.sim).seed if pr.sim else None}, preset=name)
-    return Prepared(store, image_ae, gene_ae, cache, d, name, pr)
+    prep = Prepared(store, image_ae, gene_ae, cache, d, name, pr)
+    write_provenance(d, prep.artifacts(), {**prep.seeds(), 'simulation': sim_config(pr.sim).seed if pr.sim else None}, preset=name)
+    return prep
 
 # %% ../nbs/09_prepare.ipynb #d6e8bf41
 def cache_key(store:PackedStore, image_ae:ImageAutoencoder, gene_ae:GeneAutoencoder) -> dict:

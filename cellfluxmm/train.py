@@ -185,12 +185,8 @@ def read_log(out:str|Path) -> pd.DataFrame:
 # %% ../nbs/09_train.ipynb #3bf3fa44
 def record_run(out:Path, prep:Prepared, run:RunConfig) -> dict:
     "Write `out/provenance.json`: the hashes of the store, autoencoders and latents it trained on and of its model checkpoint."
-    d = prep.data_dir
-    arts = {a: d/a for a in ('store', 'image_ae', 'gene_ae', 'latents')}
-    arts['checkpoint'] = model_checkpoint(out)/'ema.safetensors'
-    seeds = {'pipeline': prep.config.seed, 'image_ae': prep.config.vae_train.seed, 'gene_ae': prep.config.gene_train.seed,
-             'model': run.train.seed}
-    return write_provenance(out, arts, seeds, variant=run.variant, preset=run.preset)
+    arts = {**prep.artifacts(), 'checkpoint': model_checkpoint(out)/'ema.safetensors'}
+    return write_provenance(out, arts, {**prep.seeds(), 'model': run.train.seed}, variant=run.variant, preset=run.preset)
 
 # %% ../nbs/09_train.ipynb #78800059
 def _resume(out:Path, run:RunConfig, model, ema, opt, log) -> tuple[int, float]:
