@@ -92,27 +92,23 @@ inverse: $(STAMP)
 # after `make reproduce`: the full model on the class table and on compound features, and trained longer (figures/budget.*)
 BUDGET_RUNS ?= class:400,features:400,features:1200
 budget: $(STAMP)
-	@mkdir -p results/$(PRESET)
-	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/budget.ipynb', 'results/$(PRESET)/budget.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'runs': '$(BUDGET_RUNS)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/budget'}, progress_bar=True)"
+	$(BIN)/cellfluxmm study budget --preset $(PRESET) -p runs $(BUDGET_RUNS)
 
 # after `make reproduce`: the image path from noise (the control read as a condition) and wider SiTs, beside the preset's run (figures/source.*)
 SOURCE_RUNS ?= noise:1200,noise:4800,noise:1200:256x6,control:1200:256x6
 source: $(STAMP)
-	@mkdir -p results/$(PRESET)
-	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/source.ipynb', 'results/$(PRESET)/source.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'run_dir': 'results/$(PRESET)/full', 'runs': '$(SOURCE_RUNS)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/source'}, progress_bar=True)"
+	$(BIN)/cellfluxmm study source --preset $(PRESET) -p runs $(SOURCE_RUNS)
 
-# after `make reproduce`: the full model sampled with Euler and Heun at several step counts (figures/sampler_steps.*)
+# after `make reproduce`: the full model sampled with Euler and Heun at several step counts, on validation pairs (figures/sampler_steps.*)
 SAMPLERS ?= euler:5,euler:10,euler:20,euler:50,heun:5,heun:10
 sampler: $(STAMP)
-	@mkdir -p results/$(PRESET)
-	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/sampler_steps.ipynb', 'results/$(PRESET)/sampler_steps.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'run_dir': 'results/$(PRESET)/full', 'samplers': '$(SAMPLERS)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/sampler'}, progress_bar=True)"
+	$(BIN)/cellfluxmm study sampler_steps --preset $(PRESET) -p samplers $(SAMPLERS)
 
 # after `make reproduce`: the full model sampled on the validation pairs at several guidance scales per modality (figures/guidance.*)
 IMAGE_SCALES ?= 1,1.2,2,3,4,6
 GENE_SCALES ?= 1,1.2,2,3
 guidance: $(STAMP)
-	@mkdir -p results/$(PRESET)
-	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/guidance.ipynb', 'results/$(PRESET)/guidance.ipynb', {'preset': '$(PRESET)', 'data_dir': 'data/$(PRESET)', 'run_dir': 'results/$(PRESET)/full', 'image_scales': '$(IMAGE_SCALES)', 'gene_scales': '$(GENE_SCALES)', 'out_dir': 'figures', 'work_dir': 'results/$(PRESET)/guidance'}, progress_bar=True)"
+	$(BIN)/cellfluxmm study guidance --preset $(PRESET) -p image_scales $(IMAGE_SCALES) -p gene_scales $(GENE_SCALES)
 
 # rerun the component notebooks and store their outputs (tables, pictures) for readers; after `make reproduce`
 # the evaluation notebook shows the demo model beside its baselines too. One notebook: make outputs NBS=nbs/06_flow.ipynb
@@ -137,5 +133,4 @@ lab: $(STAMP)
 
 # The gene model on the real L1000 plate (needs the GCTX: CELLFLUXMM_L1000_DIR, default ../shared/data/l1000)
 real: $(STAMP)
-	@mkdir -p results/real_l1000
-	$(BIN)/python -c "from cellfluxmm.cli import run_notebook; run_notebook('nbs/paper/real_l1000.ipynb', 'results/real_l1000/real_l1000.ipynb', {'out_dir': 'figures'}, progress_bar=True)"
+	$(BIN)/cellfluxmm study real_l1000

@@ -17,11 +17,11 @@ from .figures import run_folder
 from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, seed_folder, simulated_store
 
 # %% auto #0
-__all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'THREAD_VARS', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report',
-           'cmd_prepare', 'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'run_call', 'cached_baselines',
-           'reproduce_steps', 'StepFailed', 'run_notebook', 'run_step_file', 'cpu_cores', 'run_steps', 'default_jobs',
-           'cmd_reproduce', 'cmd_check', 'cmd_summary', 'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs',
-           'cmd_bench', 'parser', 'main']
+__all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'THREAD_VARS', 'STUDIES', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build',
+           'cmd_data_report', 'cmd_prepare', 'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'run_call',
+           'cached_baselines', 'reproduce_steps', 'StepFailed', 'run_notebook', 'run_step_file', 'cpu_cores',
+           'run_steps', 'default_jobs', 'cmd_reproduce', 'cmd_check', 'cmd_summary', 'study_parameters', 'cmd_study',
+           'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_bench', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -365,6 +365,29 @@ def cmd_summary(a):
     print(f"{a.readme}: results summary {'rewritten' if changed else 'already current'} from {a.figures}/table1_versus.csv")
     return 0
 
+# %% ../nbs/12_cli.ipynb #0474f512
+STUDIES = ('budget', 'sampler_steps', 'guidance', 'source', 'real_l1000')
+
+def study_parameters(name:str, preset:str|None, given:dict) -> dict:
+    "Study NAME's papermill parameters: the preset's folders for those it declares (where a preset is given), then `given`."
+    import papermill as pm
+    declared = pm.inspect_notebook(str(paper_notebooks()/f'{name}.ipynb'))
+    if bad := sorted(set(given) - set(declared)):
+        raise ValueError(f"study {name!r} has no parameter {bad}; it has {sorted(declared)}")
+    layout = {'out_dir': 'figures'} if preset is None else {
+        'preset': preset, 'data_dir': f'data/{preset}', 'run_dir': f'results/{preset}/full', 'out_dir': 'figures',
+        'work_dir': f'results/{preset}/{name}'}
+    return {**{k: v for k, v in layout.items() if k in declared}, **given}
+
+def cmd_study(a):
+    import yaml
+    given = {k: yaml.safe_load(v) for k, v in (a.param or [])}
+    params = study_parameters(a.name, a.preset, given)
+    out = Path('results')/(a.preset or a.name)/f'{a.name}.ipynb'; out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"study {a.name}: {params}; the executed notebook goes to {out}")
+    run_notebook(paper_notebooks()/f'{a.name}.ipynb', out, params, progress_bar=not a.quiet)
+    return 0
+
 # %% ../nbs/12_cli.ipynb #c99e1a4a
 def _given(a, role:str) -> dict:
     "The images and profiles a command was given for `role` ('control', 'observed', 'target'): files or store rows."
@@ -658,6 +681,13 @@ def parser() -> argparse.ArgumentParser:
     sm.add_argument('--readme', default='README.md', help='the README holding the summary block')
     sm.add_argument('--figures', default='figures', help='the folder holding table1_versus.csv')
     sm.set_defaults(fn=cmd_summary)
+    sd = sub.add_parser('study', help='run a study notebook of nbs/paper/ with papermill (after `reproduce` for the demo ones)')
+    sd.add_argument('name', choices=STUDIES, help='the study')
+    sd.add_argument('--preset', help="the preset whose folders it reads and writes (the demo studies); none for real_l1000")
+    sd.add_argument('-p', '--param', nargs=2, action='append', metavar=('KEY', 'VALUE'),
+                    help="a notebook parameter, its value read as YAML; repeat for several")
+    sd.add_argument('--quiet', action='store_true', help='no progress bar')
+    sd.set_defaults(fn=cmd_study)
     return _formatted(p)
 
 def main(argv:list[str]|None=None) -> int:

@@ -128,9 +128,12 @@ def test_every_selection_study_refuses_the_test_split(smoke, name):
     tmp, r = smoke
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'selection_config(' in (Path(__file__).resolve().parents[1]/'nbs'/'paper'/f'{name}.ipynb').read_text()
-    bad = paper_notebook(tmp, f'{name}.ipynb', run_dir=tmp/'results'/'full', out_dir=tmp/'xfig', work_dir=tmp/f'x_{name}',
-                         split='test')
-    assert bad.returncode != 0 and 'must not read the test split' in bad.stderr, bad.stderr[-2000:]
+    folders = {'data_dir': tmp/'data', 'run_dir': tmp/'results'/'full', 'out_dir': tmp/'xfig', 'work_dir': tmp/f'x_{name}'}
+    declared = {'budget': ('data_dir', 'out_dir', 'work_dir')}.get(name, tuple(folders))
+    args = [a for k in declared for a in ('-p', k, str(folders[k]))]
+    bad = subprocess.run([EXE, 'study', name, '--preset', 'smoke', *args, '-p', 'split', 'test', '--quiet'], cwd=tmp,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and 'must not read the test split' in bad.stdout + bad.stderr, bad.stderr[-2000:]
 
 def test_source_notebook_on_smoke(smoke):
     "`make source`'s notebook: runs from noise (the control a condition) and a wider SiT beside the preset's run; table and figure."
