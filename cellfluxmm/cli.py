@@ -385,7 +385,13 @@ def cmd_study(a):
     params = study_parameters(a.name, a.preset, given)
     out = Path('results')/(a.preset or a.name)/f'{a.name}.ipynb'; out.parent.mkdir(parents=True, exist_ok=True)
     print(f"study {a.name}: {params}; the executed notebook goes to {out}")
-    run_notebook(paper_notebooks()/f'{a.name}.ipynb', out, params, progress_bar=not a.quiet)
+    try: run_notebook(paper_notebooks()/f'{a.name}.ipynb', out, params, progress_bar=not a.quiet)
+    except Exception as e:
+        o = _outcome(e)
+        if o.get('cell') is None: raise
+        print(f"error: study {a.name} failed in cell [{o['cell']}]: {o['ename']}: {o['evalue']} (the executed notebook: {out})",
+              file=sys.stderr)
+        return 1
     return 0
 
 # %% ../nbs/12_cli.ipynb #c99e1a4a
