@@ -304,7 +304,8 @@ def provenance_line(prov:dict) -> str:
     if not prov: return 'Provenance: not recorded.'
     g, e = prov.get('git') or {}, prov['environment']
     commit = f"commit {g['commit'][:10]}{' with uncommitted changes' if g.get('dirty') else ''}" if g else 'no git commit'
-    return (f"Made by {commit}, lock {e.get('lock') or 'none'}, torch {e['torch']['version']} ({e['torch']['threads']} threads), "
+    n = e['torch']['threads']
+    return (f"Made by {commit}, lock {e.get('lock') or 'none'}, torch {e['torch']['version']} ({n} thread{'s' if n != 1 else ''}), "
             f"{e['cpu']['model']} [{' '.join(e['cpu']['features'])}]{', ' + e['torch']['gpu'] if e['torch'].get('gpu') else ''}; "
             f"hashes in {TABLE_PROVENANCE}.")
 
