@@ -15,7 +15,7 @@ from .data import SplitDraws, images_to_uint16, replicate_reproducibility, write
 from .autoencoders import decode_latents
 from .sampler import EVALS_PER_STEP, generate, guidance_name
 from .prepare import EvalConfig, Prepared, load_ema_model, model_checkpoint
-from .provenance import write_provenance
+from .provenance import json_hash, write_provenance
 from .sit import compound_condition, with_dose
 from .readout import ReadoutConfig, fit_readout, readout, readout_fd, shift_correlation
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
@@ -23,7 +23,7 @@ from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_
     nearest_compound_effect, real_floor, retrieval, rgb_scale, to_rgb8)
 
 # %% auto #0
-__all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'PROFILE_BASELINES_VERSION', 'test_pairs', 'condition',
+__all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'PROFILE_BASELINES_VERSION', 'TIMING_KEYS', 'test_pairs', 'condition',
            'control_reference', 'readout_rows', 'readout_config', 'readout_reference', 'baseline_settings', 'baselines',
            'compound_lookup', 'active_compounds', 'score', 'check_no_leaks', 'profile_baselines', 'by_seen',
            'selection_config', 'sampler_name', 'evaluate', 'draw_scores', 'more_draws', 'record_evaluation']
@@ -500,9 +500,11 @@ def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None, ref=None):
     with atomic_path(path) as tmp: a.write_h5ad(tmp)
 
 # %% ../nbs/10_evaluate.ipynb #6abc5bc4
+TIMING_KEYS = ('sampling_seconds',)  # what metrics.json records of the machine's speed: not part of the scores' hash
+
 def record_evaluation(out:Path, prep:Prepared, run_dir:str|Path, run, cfg:EvalConfig) -> dict:
     "Write `out/provenance.json`: the hashes of every artifact an evaluation read and of the scores it wrote, and its seeds."
-    arts = {**prep.artifacts(), 'extractor': prep.data_dir/'domain_extractor',
-            'checkpoint': model_checkpoint(run_dir)/'ema.safetensors', 'metrics': out/'metrics.json'}
+    arts = {**prep.artifacts(), 'extractor': prep.data_dir/'domain_extractor', 'checkpoint': model_checkpoint(run_dir)/'ema.safetensors'}
+    scores = {k: v for k, v in json.loads((out/'metrics.json').read_text()).items() if k not in TIMING_KEYS}
     seeds = {**prep.seeds(), 'model': run.train.seed, 'evaluation': cfg.seed}
-    return write_provenance(out, arts, seeds, variant=run.variant, preset=prep.preset)
+    return write_provenance(out, arts, seeds, {'scores': json_hash(scores)}, variant=run.variant, preset=prep.preset)
