@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
-from .core import CHANNELS, atomic_path, cached, get_device, ridge_fit, rng_for, tune_runtime
+from .core import CHANNELS, artifact_key, atomic_path, cached, get_device, ridge_fit, rng_for, tune_runtime
 from .data import SplitDraws, images_to_uint16, replicate_reproducibility, write_ome_zarr
 from .autoencoders import decode_latents
 from .sampler import EVALS_PER_STEP, generate, guidance_name
 from .prepare import EvalConfig, Prepared, load_ema_model, model_checkpoint
-from .provenance import json_hash, write_provenance
+from .provenance import write_provenance
 from .sit import compound_condition, with_dose
 from .readout import ReadoutConfig, fit_readout, readout, readout_fd, shift_correlation
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
@@ -507,4 +507,4 @@ def record_evaluation(out:Path, prep:Prepared, run_dir:str|Path, run, cfg:EvalCo
     arts = {**prep.artifacts(), 'extractor': prep.data_dir/'domain_extractor', 'checkpoint': model_checkpoint(run_dir)/'ema.safetensors'}
     scores = {k: v for k, v in json.loads((out/'metrics.json').read_text()).items() if k not in TIMING_KEYS}
     seeds = {**prep.seeds(), 'model': run.train.seed, 'evaluation': cfg.seed}
-    return write_provenance(out, arts, seeds, {'scores': json_hash(scores)}, variant=run.variant, preset=prep.preset)
+    return write_provenance(out, arts, seeds, {'scores': artifact_key(scores)}, variant=run.variant, preset=prep.preset)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import hashlib, importlib.metadata, importlib.util, json, platform, subprocess
 from pathlib import Path
 import torch
+from .core import atomic_path
 
 # %% auto #0
-__all__ = ['PROVENANCE_FILE', 'PACKAGES', 'CPU_FEATURES', 'LOCK_FILE', 'CODE_PATHS', 'ARTIFACT_ORDER', 'content_hash',
-           'json_hash', 'cpu_info', 'repo_root', 'environment', 'git_state', 'write_provenance', 'read_provenance',
-           'first_divergence']
+__all__ = ['PROVENANCE_FILE', 'PACKAGES', 'CPU_FEATURES', 'LOCK_FILE', 'CODE_PATHS', 'ARTIFACT_ORDER', 'content_hash', 'cpu_info',
+           'repo_root', 'environment', 'git_state', 'write_provenance', 'read_provenance', 'first_divergence']
 
 # %% ../nbs/00a_provenance.ipynb #3f17d057
 PROVENANCE_FILE = 'provenance.json'  # written into every results folder; never part of a content hash
@@ -27,10 +27,6 @@ def content_hash(path:str|Path) -> str|None:
         with open(f, 'rb') as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()[:16]
-
-def json_hash(obj) -> str:
-    "A 16-hex-digit SHA-256 of a JSON-serialisable object (keys sorted): the content hash of a record rather than a file."
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 # %% ../nbs/00a_provenance.ipynb #aa152acf
 PACKAGES = ('torch', 'numpy', 'scipy', 'pandas', 'pyarrow', 'diffusers', 'accelerate', 'torchmetrics', 'scikit-image',
@@ -84,13 +80,13 @@ ARTIFACT_ORDER = ('store', 'image_ae', 'gene_ae', 'extractor', 'latents', 'check
 def write_provenance(folder:str|Path,     # the results folder
                      artifacts:dict,      # role -> path of each artifact read or written (missing ones are recorded as None)
                      seeds:dict|None=None,  # every seed that reached the result, by what it seeded
-                     hashes:dict|None=None, # role -> a hash computed by the caller (e.g. `json_hash` of a record)
+                     hashes:dict|None=None, # role -> a hash computed by the caller (e.g. `core.artifact_key` of a record)
                      **more) -> dict:
     "Write `folder/provenance.json` (the commit, the environment, the seeds, each artifact's content hash); return it."
     rec = {'git': git_state(), 'environment': environment(), 'seeds': seeds or {},
            'artifacts': {**{k: content_hash(v) for k, v in artifacts.items()}, **(hashes or {})}, **more}
-    f = Path(folder)/PROVENANCE_FILE; f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_suffix('.tmp'); tmp.write_text(json.dumps(rec, indent=2, default=str)); tmp.replace(f)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with atomic_path(Path(folder)/PROVENANCE_FILE) as tmp: tmp.write_text(json.dumps(rec, indent=2, default=str))
     return rec
 
 def read_provenance(folder:str|Path) -> dict|None:
