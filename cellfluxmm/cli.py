@@ -133,14 +133,14 @@ def cached_baselines(preset:str, data_dir:str, progress:bool=True) -> dict:
 # %% ../nbs/12_cli.ipynb #00a05dfc
 def _prepare_steps(preset:str, data_dir:Path, seed:int) -> tuple[list[Step], str]:
     "Seed `seed`'s data folder (its autoencoders, latents, extractor and baselines) as two steps, and the preparation's key."
-    from cellfluxmm.evaluate import baseline_settings  # here: the command starts without loading the metrics
+    from cellfluxmm.evaluate import BASELINES_VERSION, baseline_settings  # here: the command starts without loading the metrics
     pr, d, tag = get_preset(preset, seed), seed_folder(data_dir, seed), '' if seed == 0 else f' seed {seed}'
     k_prep = artifact_key('prepare', pr.preparation(), str(d))
     params = {'preset': preset, 'data_dir': str(d), **({'seed': seed, 'store_from': str(data_dir)} if seed else {})}
     return [Step(f'prepare data{tag}', k_prep, call='cellfluxmm.prepare.prepare', params=params,
                  after=() if seed == 0 else ('prepare data',)),   # another seed links to seed 0's store
             # the baselines and the domain extractor every evaluation of this seed reads, made once (cached in its data folder)
-            Step(f'baselines{tag}', artifact_key('baselines', k_prep, baseline_settings(pr.eval)), call='cellfluxmm.cli.cached_baselines',
+            Step(f'baselines{tag}', artifact_key('baselines', k_prep, baseline_settings(pr.eval), BASELINES_VERSION), call='cellfluxmm.cli.cached_baselines',
                  params={'preset': preset, 'data_dir': str(d)}, after=(f'prepare data{tag}',))], k_prep
 
 def _variant_steps(preset:str, data_dir:Path, results:Path, seed:int, k_prep:str, variant:str, device:str) -> tuple[list[Step], str]:

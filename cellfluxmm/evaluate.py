@@ -16,6 +16,7 @@ from .autoencoders import decode_latents
 from .sampler import EVALS_PER_STEP, generate, guidance_name
 from .prepare import EvalConfig, Prepared, load_ema_model, model_checkpoint
 from .provenance import write_provenance
+from .gene_baselines import PLATE_BASELINES, calibration, choose_on_validation, plate_controls, point_baselines, residual_draws, split_pairs, validation_residuals
 from .sit import compound_condition, with_dose
 from .readout import ReadoutConfig, fit_readout, readout, readout_fd, shift_correlation
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
@@ -23,21 +24,15 @@ from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_
     nearest_compound_effect, real_floor, retrieval, rgb_scale, to_rgb8)
 
 # %% auto #0
-__all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'PROFILE_BASELINES_VERSION', 'TIMING_KEYS', 'test_pairs', 'condition',
+__all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'BASELINES_VERSION', 'TIMING_KEYS', 'test_pairs', 'condition',
            'control_reference', 'readout_rows', 'readout_config', 'readout_reference', 'baseline_settings', 'baselines',
-           'compound_lookup', 'active_compounds', 'score', 'check_no_leaks', 'profile_baselines', 'by_seen',
-           'selection_config', 'sampler_name', 'evaluate', 'draw_scores', 'more_draws', 'record_evaluation']
+           'compound_lookup', 'active_compounds', 'score', 'plate_baselines', 'check_no_leaks', 'profile_baselines',
+           'by_seen', 'selection_config', 'sampler_name', 'evaluate', 'draw_scores', 'more_draws', 'record_evaluation']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
-    "The first `max_pairs` pairs of a split, with their drawn controls and treated profile (epoch 0 of the seed)."
-    st, sd = prep.store, SplitDraws(prep.store, cfg.split, cfg.seed)
-    d = pd.DataFrame(sd.take(0, np.arange(min(len(sd), cfg.max_pairs))))
-    d['compound_id'] = st.compounds.compound_id.to_numpy()[d.compound_idx]
-    d['moa'] = st.compounds.moa.to_numpy()[d.compound_idx]
-    d['plate'] = st.pairs.plate.to_numpy()[d.pair]
-    d['dose'] = st.pairs.dose.to_numpy()[d.pair]
-    return d
+    "The first `max_pairs` pairs of `cfg.split`, with their drawn controls and treated profile (epoch 0 of the seed; `split_pairs`)."
+    return split_pairs(prep.store, cfg.split, cfg.seed, cfg.max_pairs)
 
 def condition(prep:Prepared, tp:pd.DataFrame, sit) -> torch.Tensor:
     "The model's condition for pairs `tp`: class indices or compound features, with the dose where the model reads it."
@@ -47,10 +42,7 @@ def condition(prep:Prepared, tp:pd.DataFrame, sit) -> torch.Tensor:
 
 def control_reference(store, tp:pd.DataFrame) -> np.ndarray:
     "(N, G) the mean control profile of each pair's L1000 plate (of its treated profile): what changes are measured from."
-    go, genes = store.gene_obs, np.asarray(store.genes, np.float64)
-    plate, ctrl = go.plate.to_numpy(), go.is_control.to_numpy()
-    means = pd.DataFrame(genes[ctrl]).groupby(plate[ctrl]).mean()
-    return means.loc[plate[tp.pert_gene.to_numpy()]].to_numpy()
+    return plate_controls(store).loc[store.gene_obs.plate.to_numpy()[tp.pert_gene.to_numpy()]].to_numpy()
 
 def readout_rows(store, n:int=1000) -> np.ndarray:
     "The control fields the morphology readout's thresholds are fitted on: at most `n` of the training split's."
@@ -84,6 +76,7 @@ def _decode(prep:Prepared, z:torch.Tensor, bs:int, progress:bool, desc:str) -> n
 SAMPLER_FIELDS = ('n_steps', 'solver', 'cfg_scale', 'image_cfg_scale', 'batch_size', 'device')
 DRAW_FIELDS = ('n_draws', 'draw_pairs')  # the model's extra draws (the baselines' distributions have their own count)
 LOOKUP_DRAWS = 2  # the lookup as a distribution: two draws of its compound's training replicates
+BASELINES_VERSION = 4  # bumped whenever the set of baselines or how they are made changes (a new key: computed again)
 
 def baseline_settings(cfg:EvalConfig) -> dict:
     "The evaluation settings the baselines depend on: all but the model's sampler and draws (so trying samplers reuses them)."
@@ -93,8 +86,7 @@ def baseline_settings(cfg:EvalConfig) -> dict:
 def baselines(prep:Prepared, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
     "Metrics of the model-free baselines and of the real-vs-real floor on the test pairs (cached in DATA/eval_baselines/<split>_<pairs>/)."
     cfg = cfg or prep.config.eval
-    key = {'latents': prep.cache.meta['key'], 'eval': baseline_settings(cfg)}
-    if not prep.store.has_images: key['profile_baselines'] = PROFILE_BASELINES_VERSION  # bumped when that set changes
+    key = {'latents': prep.cache.meta['key'], 'eval': baseline_settings(cfg), 'version': BASELINES_VERSION}
     def build(f): (f/'metrics.json').write_text(json.dumps(_baselines(prep, cfg, progress), indent=2))
     return cached(prep.data_dir/'eval_baselines'/f'{cfg.split}_{cfg.max_pairs}', key, build, lambda f: json.loads((f/'metrics.json').read_text()))
 
@@ -175,6 +167,7 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     for name, (imgs, prof) in tqdm(preds.items(), desc='scoring the baselines', disable=not progress):
         out[name] = score(tp, cfg, genes, prof, draws if name == 'compound_lookup' else None, real, feats(imgs), net,
                           active, ref=ref, morph=morph(imgs))
+    out.update(plate_baselines(st, tp, cfg, active))
     pool = st.pairs.image.to_numpy()
     out['real_floor'] = real_floor(feats(st.read_images(pool)), seed=cfg.seed)
     other = trd.pert_image.to_numpy()[:len(tp)]   # real treated fields of training pairs: the readout's real-vs-real floor
@@ -182,7 +175,7 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     return out
 
 def compound_lookup(st, tp:pd.DataFrame, n_draws:int=2, seed:int=0) -> tuple[dict, np.ndarray]:
-    "The per-compound lookup of each test pair: the mean of its compound+dose's training replicates and one of its real training images; and `n_draws` of those replicates (the lookup as a distribution). Compounds without training pairs fall back to the control."
+    "The per-compound lookup of each test pair: the mean of its compound+dose's training replicates and one of its real training images; and `n_draws` of those replicates, without replacement where there are enough (the lookup as a distribution). Compounds without training pairs fall back to the control."
     go, genes = st.gene_obs, np.asarray(st.genes, np.float64)
     key = (go.compound_id.astype(str) + '@' + go.dose.round(2).astype(str)).to_numpy()
     train = go.split.to_numpy() == 'train'
@@ -194,10 +187,8 @@ def compound_lookup(st, tp:pd.DataFrame, n_draws:int=2, seed:int=0) -> tuple[dic
     prof, dr, im = [], [], []
     for k, c, g0, i0 in zip(qkey, tp.compound_id.astype(str), tp.ctrl_gene, tp.ctrl_image):
         pool = pools.get(k, [g0])
-        prof.append(genes[pool].mean(0)); dr.append(genes[rng.choice(pool, n_draws)]); im.append(img.get(c, i0))
+        prof.append(genes[pool].mean(0)); dr.append(genes[rng.choice(pool, n_draws, replace=len(pool) < n_draws)]); im.append(img.get(c, i0))
     return {'profile': np.stack(prof), 'image': np.array(im)}, np.stack(dr, 1)
-
-PROFILE_BASELINES_VERSION = 3
 
 def _profile_baselines(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig) -> dict:
     "Gene baselines of a store of profiles alone, each from training pairs only (`profile_baselines`)."
@@ -251,6 +242,7 @@ def score(tp:pd.DataFrame, cfg:EvalConfig, genes:np.ndarray|None=None,
         real = genes[tp.pert_gene]
         out.update(_gene_summary(gene_metrics(prof, real, ref, cid, cfg.top_k), cfg))
         out['gene_energy'] = float(energy_score(prof if draws is None else draws, real).mean())
+        if draws is not None: out.update(calibration(draws, real))
         out['gene_retrieval'] = retrieval(prof - ref, real - ref, cid)
     if morph is not None:
         nan_none = lambda s: {k: (None if pd.isna(v) else float(v)) for k, v in s.items()}
@@ -265,6 +257,14 @@ def score(tp:pd.DataFrame, cfg:EvalConfig, genes:np.ndarray|None=None,
                          **score(tp[active].reset_index(drop=True), cfg, genes, sub(prof), sub(draws, 1),
                                  sub(real_f), sub(fake_f), classifier, ref=sub(ref), morph=sub_m)}
     return out
+
+# %% ../nbs/10_evaluate.ipynb #d5573e73
+def plate_baselines(store, tp:pd.DataFrame, cfg:EvalConfig, active:np.ndarray|None=None) -> dict:
+    "Gene scores of the plate-mean baselines (`point_baselines`) on the pairs `tp`, their settings chosen on validation pairs."
+    choice = choose_on_validation(store, cfg.seed)
+    preds = point_baselines(store, tp, choice['k'], choice['w'])
+    ref, genes = control_reference(store, tp), np.asarray(store.genes)
+    return {'baseline_choices': choice, **{n: score(tp, cfg, genes, p, active=active, ref=ref) for n, p in preds.items()}}
 
 # %% ../nbs/10_evaluate.ipynb #5a7d88fb
 def check_no_leaks(store, split:str='test', epochs:int=20, seed:int=0) -> dict:
@@ -452,18 +452,24 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
 
 def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray, draws:np.ndarray,
                 active:np.ndarray|None=None) -> dict:
-    "Gene scores of one draw, of the mean of the draws and of the draws as a distribution, beside the point baselines, on the pairs `tp`."
+    "Gene scores of one draw, of the mean of the draws and of the draws as a distribution (with CRPS and interval coverage), beside the point baselines and their distributions, on the pairs `tp`."
     st, genes = prep.store, np.asarray(prep.store.genes)
     sd = SplitDraws(st, 'train', cfg.seed)
     trd = pd.DataFrame(sd.take(0, np.arange(len(sd))))
     lookup, lookup_draws = compound_lookup(st, tp, draws.shape[0], cfg.seed)
     ref = control_reference(st, tp)
     sc = lambda prof, dr=None: score(tp, cfg, genes, prof, dr, active=active, ref=ref)
-    return {'n_pairs': len(tp), 'n_draws': int(draws.shape[0]),
-            'model_one_draw': sc(first), 'model_mean': sc(draws.mean(0)), 'model_draws': sc(first, draws),
-            'copy_control': sc(genes[tp.ctrl_gene]),
-            'mean_effect': sc(genes[tp.ctrl_gene] + mean_effect(genes[trd.ctrl_gene], genes[trd.pert_gene])),
-            'compound_lookup': sc(lookup['profile']), 'compound_lookup_draws': sc(lookup['profile'], lookup_draws)}
+    out = {'n_pairs': len(tp), 'n_draws': int(draws.shape[0]),
+           'model_one_draw': sc(first), 'model_mean': sc(draws.mean(0)), 'model_draws': sc(first, draws),
+           'copy_control': sc(genes[tp.ctrl_gene]),
+           'mean_effect': sc(genes[tp.ctrl_gene] + mean_effect(genes[trd.ctrl_gene], genes[trd.pert_gene])),
+           'compound_lookup': sc(lookup['profile']), 'compound_lookup_draws': sc(lookup['profile'], lookup_draws)}
+    ch = choose_on_validation(st, cfg.seed)   # each point baseline, and it plus its validation errors as draws
+    res = validation_residuals(st, cfg.seed, ch['k'], ch['w']) if st.has_split('val') else {}
+    for n, p in point_baselines(st, tp, ch['k'], ch['w']).items():
+        out[n] = sc(p)
+        if n in res: out[f'{n}_draws'] = sc(p, residual_draws(p, res[n], draws.shape[0], cfg.seed))
+    return out
 
 @torch.no_grad()
 def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalConfig, first:np.ndarray, mods,

@@ -11,16 +11,17 @@ import pandas as pd
 from .core import atomic_path, stored_key
 from .data import PackedStore, read_fields
 from .flow import VARIANTS
+from .gene_baselines import PLATE_BASELINES
 from .metrics import SAMPLE_COUNTS, rgb_scale, sample_tag, to_rgb8
 from .provenance import ARTIFACT_ORDER, first_divergence, read_provenance
 
 # %% auto #0
 __all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'SPECIFICITY_COLUMNS', 'READOUT_COLUMNS',
-           'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'VERSUS', 'TABLE_PROVENANCE', 'SUMMARY_START',
-           'SUMMARY_END', 'run_folder', 'load_results', 'table1', 'specificity_table', 'readout_table', 'draws_table',
-           'paired_interval', 'directions', 'to_markdown', 'write_table1', 'versus_baselines', 'table_provenance',
-           'provenance_line', 'check_reproduction', 'describe_check', 'results_summary', 'update_readme',
-           'pick_examples', 'figure2']
+           'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'VERSUS', 'VERSUS_NAMES', 'TABLE_PROVENANCE',
+           'SUMMARY_START', 'SUMMARY_END', 'run_folder', 'load_results', 'table1', 'specificity_table', 'readout_table',
+           'draws_table', 'paired_interval', 'directions', 'to_markdown', 'write_table1', 'versus_baselines',
+           'table_provenance', 'provenance_line', 'check_reproduction', 'describe_check', 'results_summary',
+           'update_readme', 'pick_examples', 'figure2']
 
 # %% ../nbs/11_figures.ipynb #39464778
 TABLE1_COLUMNS = {
@@ -33,6 +34,11 @@ BASELINE_NAMES = {
     'copy_control_ae': 'baseline: copy the control, autoencoded',
     'mean_effect': 'baseline: control + mean training effect',
     'compound_lookup': "baseline: per-compound lookup (its training replicates' mean; a real training image of it)",
+    'plate_control': 'baseline: plate mean control',
+    'plate_mean_effect': 'baseline: plate mean control + mean training effect',
+    'plate_lookup': "baseline: plate-corrected lookup (plate mean control + its training replicates' mean change)",
+    'neighbours': 'baseline: descriptor neighbours (plate mean control + mean change of the k nearest training compounds)',
+    'shrunk_lookup': 'baseline: plate-corrected lookup shrunk towards its neighbours (k and weight chosen on validation)',
     'nearest_compound': 'baseline: nearest training compound by descriptor',
     'ridge_descriptors': 'baseline: ridge from descriptors to the training effects',
     'ae_reconstruction': 'autoencoder reconstruction (ceiling)',
@@ -164,11 +170,14 @@ def readout_table(results:dict, active:bool=False) -> pd.DataFrame:
     return _table(results, READOUT_COLUMNS, prefix=prefix, baselines=BASELINE_NAMES)
 
 DRAW_COLUMNS = {'gene MAE': 'gene_mae', 'Pearson delta': 'gene_pearson_delta', 'energy score': 'gene_energy',
+                'CRPS': 'gene_crps', 'cover 50%': 'gene_coverage_50', 'cover 90%': 'gene_coverage_90',
                 'gene top-1': 'gene_retrieval.top1', 'gene mean rank': 'gene_retrieval.mean_rank'}
 DRAW_ROWS = {'model_one_draw': 'one draw', 'model_mean': 'mean of the draws', 'model_draws': 'the draws (distribution)'}
 DRAW_BASELINES = {'copy_control': 'baseline: copy the control', 'mean_effect': 'baseline: control + mean training effect',
                   'compound_lookup': "baseline: per-compound lookup (its training replicates' mean)",
-                  'compound_lookup_draws': 'baseline: per-compound lookup, its training replicates as draws'}
+                  'compound_lookup_draws': 'baseline: per-compound lookup, its training replicates as draws',
+                  **{k: v for n in PLATE_BASELINES for k, v in ((n, BASELINE_NAMES[n].split(' (')[0]),
+                                                               (f'{n}_draws', BASELINE_NAMES[n].split(' (')[0] + ', plus its validation errors as draws'))}}
 
 def draws_table(results:dict, active:bool=False) -> pd.DataFrame:
     "Gene scores of one draw, the mean of the draws and the draws as a distribution, per variant (mean over seeds), beside the point baselines, on the pairs that were drawn several times."
@@ -256,22 +265,37 @@ def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str, name:str='table
     return out/f'{name}.csv', out/f'{name}.md'
 
 # %% ../nbs/11_figures.ipynb #f4e7ba72
+_IMAGE_BASES = ('copy_control', 'copy_control_ae', 'mean_effect', 'compound_lookup')
+_GENE_BASES = ('copy_control', 'mean_effect', 'compound_lookup', *PLATE_BASELINES)
+_SHIFT_BASES = tuple(b for b in _GENE_BASES if b not in ('copy_control', 'plate_control'))  # Pearson delta: those that predict a change
+_DIST_BASES = ('compound_lookup_draws', *(f'{b}_draws' for b in PLATE_BASELINES))
 VERSUS = (  # (label, the model's metric path, the baselines' path with {b}, 'lower' or 'higher' is better, baselines)
-    ('FID 5K', 'model.fid_5K', '{b}.fid_5K', 'lower', ('copy_control', 'copy_control_ae', 'mean_effect', 'compound_lookup')),
-    ('readout FD', 'model.readout_fd', '{b}.readout_fd', 'lower', ('copy_control', 'copy_control_ae', 'mean_effect', 'compound_lookup')),
-    ('gene MAE, one draw', 'model.gene_mae', '{b}.gene_mae', 'lower', ('copy_control', 'mean_effect', 'compound_lookup')),
-    ('Pearson delta, one draw', 'model.gene_pearson_delta', '{b}.gene_pearson_delta', 'higher', ('mean_effect', 'compound_lookup')),
-    ('gene MAE, mean of draws', 'draws.model_mean.gene_mae', 'draws.{b}.gene_mae', 'lower', ('copy_control', 'mean_effect', 'compound_lookup')),
-    ('Pearson delta, mean of draws', 'draws.model_mean.gene_pearson_delta', 'draws.{b}.gene_pearson_delta', 'higher',
-     ('mean_effect', 'compound_lookup')),
-    ('energy score, draws', 'draws.model_draws.gene_energy', 'draws.{b}.gene_energy', 'lower', ('compound_lookup_draws',)),
+    ('FID 5K', 'model.fid_5K', '{b}.fid_5K', 'lower', _IMAGE_BASES),
+    ('readout FD', 'model.readout_fd', '{b}.readout_fd', 'lower', _IMAGE_BASES),
+    ('gene MAE, one draw', 'model.gene_mae', '{b}.gene_mae', 'lower', _GENE_BASES),
+    ('Pearson delta, one draw', 'model.gene_pearson_delta', '{b}.gene_pearson_delta', 'higher', _SHIFT_BASES),
+    ('gene MAE, mean of draws', 'draws.model_mean.gene_mae', 'draws.{b}.gene_mae', 'lower', _GENE_BASES),
+    ('Pearson delta, mean of draws', 'draws.model_mean.gene_pearson_delta', 'draws.{b}.gene_pearson_delta', 'higher', _SHIFT_BASES),
+    ('energy score, draws', 'draws.model_draws.gene_energy', 'draws.{b}.gene_energy', 'lower', _DIST_BASES),
+    ('CRPS, draws', 'draws.model_draws.gene_crps', 'draws.{b}.gene_crps', 'lower', _DIST_BASES),
 )
+VERSUS_NAMES = {'copy_control': 'copy the control', 'copy_control_ae': 'copy the control, autoencoded',
+                'mean_effect': 'control + mean training effect', 'compound_lookup': 'per-compound lookup',
+                'compound_lookup_draws': 'per-compound lookup, its replicates as draws',
+                'plate_control': 'plate mean control', 'plate_mean_effect': 'plate mean control + mean effect',
+                'plate_lookup': 'plate-corrected lookup', 'neighbours': 'descriptor neighbours', 'shrunk_lookup': 'shrunk lookup',
+                **{f'{b}_draws': f'{n}, as a distribution' for b, n in (('plate_control', 'plate mean control'),
+                   ('plate_mean_effect', 'plate mean control + mean effect'), ('plate_lookup', 'plate-corrected lookup'),
+                   ('neighbours', 'descriptor neighbours'), ('shrunk_lookup', 'shrunk lookup'))}}
+
+def _reading(d:np.ndarray, m:float, lo:float, hi:float, better:str) -> str:
+    "How a paired difference (model minus baseline) reads: a win or a loss only where its interval excludes zero."
+    if len(d) < 2: return 'one seed: no claim'
+    if lo <= 0 <= hi: return 'tie: the interval holds zero'
+    return 'model better' if (-1 if better == 'lower' else 1) * m > 0 else 'baseline better'
 
 def versus_baselines(results:dict, variant:str='full') -> pd.DataFrame:
     "The model minus each baseline per metric, paired within whole-pipeline seeds: mean, 95% interval, and the reading."
-    names = {'copy_control': 'copy the control', 'copy_control_ae': 'copy the control, autoencoded',
-             'mean_effect': 'control + mean training effect', 'compound_lookup': 'per-compound lookup',
-             'compound_lookup_draws': 'per-compound lookup, its replicates as draws'}
     rows = []
     for label, mp, bp, better, bases in VERSUS:
         for b in bases:
@@ -279,13 +303,9 @@ def versus_baselines(results:dict, variant:str='full') -> pd.DataFrame:
             if not pairs: continue
             d = np.array([x - y for x, y in pairs], dtype=float)
             m, lo, hi = paired_interval(d)
-            sign = -1 if better == 'lower' else 1   # > 0: the model is better
-            if len(d) < 2: reading = 'one seed: no claim'
-            elif lo <= 0 <= hi: reading = 'tie: the interval holds zero'
-            else: reading = 'model better' if sign * m > 0 else 'baseline better'
-            rows.append({'metric': label, 'baseline': names[b], 'model': np.mean([x for x, _ in pairs]),
+            rows.append({'metric': label, 'baseline': VERSUS_NAMES[b], 'model': np.mean([x for x, _ in pairs]),
                          'baseline value': np.mean([y for _, y in pairs]), 'model minus baseline': m, '95% low': lo, '95% high': hi,
-                         'seeds': len(d), 'reading': reading})
+                         'seeds': len(d), 'reading': _reading(d, m, lo, hi, better)})
     return pd.DataFrame(rows)
 
 # %% ../nbs/11_figures.ipynb #0cbfb421
@@ -392,15 +412,20 @@ SUMMARY_START = '<!-- results summary: written by `cellfluxmm summary` from figu
 SUMMARY_END = '<!-- end of results summary -->'
 
 def results_summary(figures_dir:str|Path='figures') -> str:
-    "A Markdown table of the full model against each baseline (figures_dir/table1_versus.csv), one row per comparison."
+    "A Markdown table: per metric, the full model against the strongest baseline (figures_dir/table1_versus.csv) and how it reads against the others."
     v = pd.read_csv(Path(figures_dir)/'table1_versus.csv', index_col=0)
+    v['metric'], v['baseline'] = zip(*(n.split(' vs ', 1) for n in v.index))
     f = lambda x: '' if pd.isna(x) else f'{x:.3f}'
-    lines = ['| metric | baseline | model | baseline | model minus baseline [95% interval] | reading |',
-             '|---|---|---:|---:|---:|---|']
-    for name, r in v.iterrows():
-        metric, base = name.split(' vs ', 1)
+    short = {'model better': 'model better', 'baseline better': 'baseline better', 'tie: the interval holds zero': 'tie'}
+    lines = ['| metric | strongest baseline | model | baseline | model minus baseline [95% interval] | reading | against the other baselines |',
+             '|---|---|---:|---:|---:|---|---|']
+    for metric, g in v.groupby('metric', sort=False):
+        lower = {label: b for label, _, _, b, _ in VERSUS}.get(metric, 'lower') == 'lower'
+        r = g.loc[g['baseline value'].idxmin() if lower else g['baseline value'].idxmax()]
         ci = f"{f(r['model minus baseline'])} [{f(r['95% low'])}, {f(r['95% high'])}]" if pd.notna(r['95% low']) else f(r['model minus baseline'])
-        lines.append(f"| {metric} | {base} | {f(r['model'])} | {f(r['baseline value'])} | {ci} | {r['reading']} |")
+        rest = g.drop(r.name).reading.map(lambda s: short.get(s, s)).value_counts()
+        lines.append(f"| {metric} | {r['baseline']} | {f(r['model'])} | {f(r['baseline value'])} | {ci} | {r['reading']} | "
+                     + (', '.join(f'{n} {k}' for k, n in rest.items()) or '-') + ' |')
     return '\n'.join(lines)
 
 def update_readme(readme:str|Path='README.md', figures_dir:str|Path='figures') -> bool:

@@ -150,7 +150,8 @@ PRESETS: dict[str, Preset] = {
         ),
         # Heun 5 steps: the 10 velocity evaluations of Euler 10, far closer to the path's end (figures/sampler_steps.md);
         # images guided with 3, expression with the paper's 1.2: chosen on the validation pairs (figures/guidance.md)
-        eval=EvalConfig(n_steps=5, solver='heun', image_cfg_scale=3.0, extractor_steps=200, n_draws=3, draw_pairs=1000),
+        # 19 draws of the first 500 test pairs: their range is a 90% interval, the 5th to the 15th a 50% one (10a_gene_baselines)
+        eval=EvalConfig(n_steps=5, solver='heun', image_cfg_scale=3.0, extractor_steps=200, n_draws=19, draw_pairs=500),
     ),
     'l1000': Preset(  # real L1000 profiles alone (`cellfluxmm data build --l1000`): the gene-only model on a CPU
         sim='',

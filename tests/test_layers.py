@@ -3,7 +3,7 @@ import ast
 from pathlib import Path
 import cellfluxmm
 
-LAYERS = [('core', 'provenance'), ('data', 'synthetic', 'readers'), ('autoencoders', 'sit'), ('flow', 'sampler'), ('metrics', 'readout'),
+LAYERS = [('core', 'provenance'), ('data', 'synthetic', 'readers'), ('autoencoders', 'sit'), ('flow', 'sampler'), ('metrics', 'readout', 'gene_baselines'),
           ('prepare',), ('train', 'evaluate', 'figures', 'predict'), ('inverse', 'l1000'), ('cli', 'bench')]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 
