@@ -16,18 +16,19 @@ from .autoencoders import decode_latents
 from .sampler import EVALS_PER_STEP, generate, guidance_name
 from .prepare import EvalConfig, Prepared, load_ema_model, model_checkpoint
 from .provenance import write_provenance
-from .gene_baselines import PLATE_BASELINES, calibration, choose_on_validation, plate_controls, point_baselines, residual_draws, split_pairs, validation_residuals
+from .gene_baselines import PLATE_BASELINES, Effects, split_effects, calibration, choose_k_w, effect_predictions, choose_on_validation, plate_controls, point_baselines, residual_draws, split_pairs, validation_residuals
 from .sit import compound_condition, with_dose
-from .readout import ReadoutConfig, fit_readout, readout, readout_fd, shift_correlation
+from .readout import FEATURES, ReadoutConfig, filled, fit_readout, readout, readout_fd, shift_correlation
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
     extract_features, extractor_rows, gene_metrics, image_metrics, inception_weights_path, mean_effect,
     nearest_compound_effect, real_floor, retrieval, rgb_scale, to_rgb8)
 
 # %% auto #0
 __all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'BASELINES_VERSION', 'TIMING_KEYS', 'test_pairs', 'condition',
-           'control_reference', 'readout_rows', 'readout_config', 'readout_reference', 'baseline_settings', 'baselines',
-           'compound_lookup', 'active_compounds', 'score', 'plate_baselines', 'check_no_leaks', 'profile_baselines',
-           'by_seen', 'selection_config', 'sampler_name', 'evaluate', 'draw_scores', 'more_draws', 'record_evaluation']
+           'control_reference', 'readout_rows', 'readout_config', 'plate_readouts', 'readout_reference',
+           'baseline_settings', 'baselines', 'compound_lookup', 'active_compounds', 'score', 'plate_baselines',
+           'check_no_leaks', 'profile_baselines', 'by_seen', 'selection_config', 'sampler_name', 'evaluate',
+           'draw_scores', 'more_draws', 'readout_effects', 'readout_calibration', 'record_evaluation']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -52,12 +53,17 @@ def readout_config(store) -> ReadoutConfig:
     "The morphology readout of a store: thresholds fitted on its training control fields (`readout_rows`)."
     return fit_readout(store.read_images(readout_rows(store)))
 
-def readout_reference(store, tp:pd.DataFrame, cfg:ReadoutConfig) -> pd.DataFrame:
-    "The mean morphology readout of the control fields of each pair's plate, one row per pair."
+def plate_readouts(store, cfg:ReadoutConfig) -> pd.DataFrame:
+    "The mean morphology readout of each image plate's control fields (index: plate; empty fields read 0, `filled`)."
     io = store.image_obs
     rows = np.flatnonzero(io.is_control.to_numpy())
-    means = readout(store.read_images(rows), cfg).groupby(io.plate.to_numpy()[rows]).mean()
-    return means.loc[io.plate.to_numpy()[tp.pert_image.to_numpy()]].reset_index(drop=True)
+    ro = pd.DataFrame(filled(readout(store.read_images(rows), cfg)), columns=list(FEATURES))
+    return ro.groupby(io.plate.to_numpy()[rows]).mean()
+
+def readout_reference(store, tp:pd.DataFrame, cfg:ReadoutConfig, means:pd.DataFrame|None=None) -> pd.DataFrame:
+    "The mean morphology readout of the control fields of each pair's plate, one row per pair."
+    means = plate_readouts(store, cfg) if means is None else means
+    return means.loc[store.image_obs.plate.to_numpy()[tp.pert_image.to_numpy()]].reset_index(drop=True)
 
 def _extractor(prep:Prepared, cfg:EvalConfig, progress:bool):
     use_inception = cfg.extractor == 'inception' or (cfg.extractor == 'auto' and inception_weights_path().exists())
@@ -247,6 +253,7 @@ def score(tp:pd.DataFrame, cfg:EvalConfig, genes:np.ndarray|None=None,
     if morph is not None:
         nan_none = lambda s: {k: (None if pd.isna(v) else float(v)) for k, v in s.items()}
         out['readout_fd'] = readout_fd(morph['real'], morph['fake'])
+        out['readout_empty'] = float((morph['fake'].cell_count.to_numpy() == 0).mean())   # fields with no cell found
         out['readout_r'] = nan_none(shift_correlation(morph['real'], morph['fake'], morph['ref'], cid))
         if tp.moa.notna().all():
             out['readout_r_moa'] = nan_none(shift_correlation(morph['real'], morph['fake'], morph['ref'], tp.moa.to_numpy()))
@@ -291,6 +298,8 @@ def check_no_leaks(store, split:str='test', epochs:int=20, seed:int=0) -> dict:
         consumers['morphology readout thresholds'] = {'image': readout_rows(store)}
     consumers['active compounds and per-compound lookup'] = {
         'profile': np.flatnonzero(store.gene_obs.split.to_numpy() == 'train')}
+    consumers['plate-mean baselines (training effects)'] = {'profile': split_effects(store).rows}
+    if store.has_images: consumers['readout baselines (training fields)'] = {'image': store.pairs.image.to_numpy()[store.split_rows('train')]}
     checked = {}
     for name, rows in consumers.items():
         for kind, r in rows.items():
@@ -432,7 +441,8 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
         _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], obs, st, uns, ref)
         if cfg.n_draws > 1:  # the mean of several draws, each from another control: a point prediction without sampling noise
             n = min(cfg.draw_pairs or len(tp), len(tp))  # the first n test pairs (the draws' cost is the sampler's)
-            draws = more_draws(model, prep, tp.iloc[:n], y[:n], cfg, prof[:n], mods, device, progress, run.flow.source_noise)
+            draws, ro_draws = more_draws(model, prep, tp.iloc[:n], y[:n], cfg, prof[:n], mods, device, progress,
+                                         run.flow.source_noise, rcfg if morph else None, morph['fake'].iloc[:n] if morph else None)
             if n == len(tp):
                 mean = draws.mean(0)
                 gmm = gene_metrics(mean, genes[tp.pert_gene], ref, tp.compound_id.to_numpy(), cfg.top_k)
@@ -440,6 +450,9 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
                 if not seen.all(): res.update({f'{k}_mean': v for k, v in by_seen(seen, cfg, gm=gmm).items()})
             res['draws'] = draw_scores(prep, tp.iloc[:n].reset_index(drop=True), cfg, prof[:n], draws,
                                        None if active is None else active[:n])
+            if ro_draws is not None:
+                res['draws']['readout'] = readout_calibration(st, tp.iloc[:n].reset_index(drop=True), cfg, rcfg, ro_draws,
+                                                              filled(morph['real'].iloc[:n]))
             if n < len(tp): draws = None  # the energy score of all pairs is that of one draw
     model_m.update(score(tp, cfg, genes, prof, draws, real_f, fake_f, net, active, ref=ref, morph=morph))
     res['model'] = model_m
@@ -473,11 +486,14 @@ def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray
 
 @torch.no_grad()
 def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalConfig, first:np.ndarray, mods,
-               device, progress:bool=False, source_noise:float|dict=0.0) -> np.ndarray:
-    "(n_draws, N, G) decoded profiles of `cfg.n_draws` draws per test pair: `first`, then one per later epoch's controls."
+               device, progress:bool=False, source_noise:float|dict=0.0,
+               rcfg:ReadoutConfig|None=None, first_readout:pd.DataFrame|None=None) -> tuple[np.ndarray, np.ndarray|None]:
+    "(n_draws, N, G) decoded profiles of `cfg.n_draws` draws per test pair (`first`, then one per later epoch's controls); with `rcfg` and images, (n_draws, N, F) readouts of their fields (else None)."
     sd = SplitDraws(prep.store, cfg.split, cfg.seed)
     img_lat, gene_lat = np.asarray(prep.cache.images), np.asarray(prep.cache.genes)
     out = [np.asarray(first, dtype=np.float32)]
+    fields = rcfg is not None and 'image' in mods
+    ro = [filled(first_readout)] if fields else None
     for k in tqdm(range(1, cfg.n_draws), desc='more draws per pair', disable=not progress):
         d = sd.take(k, np.arange(len(tp)))
         if not (d['pair'] == tp.pair.to_numpy()).all(): raise RuntimeError("the draws of another epoch hold other pairs")
@@ -487,7 +503,8 @@ def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalCo
                      batch_size=cfg.batch_size, device=device, source_noise=source_noise,
                      generator=torch.Generator().manual_seed(cfg.seed + k))
         out.append(prep.gene_ae.decode(g['gene'].float()).numpy().astype(np.float32))
-    return np.stack(out)
+        if fields: ro.append(filled(readout(_decode(prep, g['image'].float(), cfg.batch_size, False, ''), rcfg)))
+    return np.stack(out), (np.stack(ro) if fields else None)
 
 
 def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None, ref=None):
@@ -504,6 +521,31 @@ def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None, ref=None):
                    layers={'real': real.astype(np.float32), 'control': ctrl.astype(np.float32),
                            **({} if ref is None else {'reference': np.asarray(ref, np.float32)})})
     with atomic_path(path) as tmp: a.write_h5ad(tmp)
+
+# %% ../nbs/10_evaluate.ipynb #3cd47055
+def readout_effects(store, cfg:ReadoutConfig, means:pd.DataFrame) -> Effects:
+    "Plate-corrected readout effects of the training pairs' treated fields: each field's readout minus its plate's mean control readout."
+    tr = store.pairs[store.pairs.split.to_numpy() == 'train']
+    rows = tr.image.to_numpy()
+    eff = filled(readout(store.read_images(rows), cfg)) - means.loc[store.image_obs.plate.to_numpy()[rows]].to_numpy()
+    return Effects(tr.compound_idx.to_numpy(), tr.dose.to_numpy(), eff, rows)
+
+# %% ../nbs/10_evaluate.ipynb #48541c1a
+def readout_calibration(store, tp:pd.DataFrame, cfg:EvalConfig, rcfg:ReadoutConfig, model_draws:np.ndarray, real:np.ndarray) -> dict:
+    "CRPS and interval coverage of the model's readout draws (K, N, F) and of each plate-mean baseline plus its validation errors, for the real readouts (N, F)."
+    means = plate_readouts(store, rcfg)
+    fx, vp = readout_effects(store, rcfg, means), split_pairs(store, 'val', cfg.seed)
+    scale = filled(readout(store.read_images(fx.rows), rcfg)).std(0) + 1e-9   # the training fields' spread
+    ref = lambda p: readout_reference(store, p, rcfg, means).to_numpy()
+    real_v = filled(readout(store.read_images(vp.pert_image), rcfg))
+    ch = choose_k_w(fx, ref(vp), vp.compound_idx.to_numpy(), vp.dose.to_numpy(), real_v, store.descriptors, scale=scale)
+    pred = lambda p: effect_predictions(fx, ref(p), p.compound_idx.to_numpy(), p.dose.to_numpy(), store.descriptors, ch['k'], ch['w'])
+    pv, pt = pred(vp), pred(tp)
+    out = {'choices': {'k': ch['k'], 'w': ch['w'], 'chosen_on': f'{len(vp)} validation pairs'},
+           'model_draws': calibration(model_draws / scale, real / scale, 'readout')}
+    for n, p in pt.items():
+        out[f'{n}_draws'] = calibration(residual_draws(p, real_v - pv[n], len(model_draws), cfg.seed) / scale, real / scale, 'readout')
+    return out
 
 # %% ../nbs/10_evaluate.ipynb #6abc5bc4
 TIMING_KEYS = ('sampling_seconds',)  # what metrics.json records of the machine's speed: not part of the scores' hash

@@ -17,11 +17,12 @@ from .provenance import ARTIFACT_ORDER, first_divergence, read_provenance
 
 # %% auto #0
 __all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'SPECIFICITY_COLUMNS', 'READOUT_COLUMNS',
-           'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'VERSUS', 'VERSUS_NAMES', 'TABLE_PROVENANCE',
-           'SUMMARY_START', 'SUMMARY_END', 'run_folder', 'load_results', 'table1', 'specificity_table', 'readout_table',
-           'draws_table', 'paired_interval', 'directions', 'to_markdown', 'write_table1', 'versus_baselines',
-           'table_provenance', 'provenance_line', 'check_reproduction', 'describe_check', 'results_summary',
-           'update_readme', 'pick_examples', 'figure2']
+           'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'CALIBRATION_COLUMNS', 'VERSUS', 'VERSUS_NAMES',
+           'TABLE_PROVENANCE', 'SUMMARY_START', 'SUMMARY_END', 'run_folder', 'load_results', 'table1',
+           'specificity_table', 'readout_table', 'draws_table', 'paired_interval', 'directions',
+           'readout_calibration_table', 'to_markdown', 'write_table1', 'versus_baselines', 'table_provenance',
+           'provenance_line', 'check_reproduction', 'describe_check', 'results_summary', 'update_readme',
+           'pick_examples', 'figure2']
 
 # %% ../nbs/11_figures.ipynb #39464778
 TABLE1_COLUMNS = {
@@ -232,6 +233,23 @@ def directions(results:dict) -> pd.DataFrame:
                      '95% high': hi, 'seeds': len(d), 'reading': verdict})
     return pd.DataFrame(rows)
 
+# %% ../nbs/11_figures.ipynb #254f2ae5
+CALIBRATION_COLUMNS = {'CRPS': 'crps', 'cover 50%': 'coverage_50', 'cover 90%': 'coverage_90'}
+
+def readout_calibration_table(results:dict) -> pd.DataFrame:
+    "CRPS and interval coverage of the generated fields' readout (the model's draws) and of each plate-mean baseline as a distribution."
+    drawn = next((r for r in results.values() if _get(r[0], 'draws.readout') is not None), None)
+    if drawn is None: return pd.DataFrame(columns=list(CALIBRATION_COLUMNS))
+    rows = {'model_draws': f"{VARIANT_NAMES['full']}: the draws"} | {f'{b}_draws': DRAW_BASELINES[f'{b}_draws'] for b in PLATE_BASELINES}
+    mean, sd = {}, {}
+    for key, label in rows.items():
+        st = {c: _seed_stats(drawn, f'draws.readout.{key}.readout_{p}') for c, p in CALIBRATION_COLUMNS.items()}
+        if all(x[2] == 0 for x in st.values()): continue
+        mean[label], sd[label] = {c: x[0] for c, x in st.items()}, {c: x[1] for c, x in st.items()}
+    df = pd.DataFrame.from_dict(mean, orient='index', columns=list(CALIBRATION_COLUMNS)).astype(float)
+    df.attrs['sd'] = pd.DataFrame.from_dict(sd, orient='index', columns=list(CALIBRATION_COLUMNS)).reindex(df.index).astype(float)
+    return df
+
 # %% ../nbs/11_figures.ipynb #9b7ee911
 def to_markdown(df:pd.DataFrame, digits:int=3) -> str:
     "A GitHub markdown table (empty cells for missing values; 'mean ± sd' where `df.attrs['sd']` has a spread)."
@@ -278,6 +296,7 @@ VERSUS = (  # (label, the model's metric path, the baselines' path with {b}, 'lo
     ('Pearson delta, mean of draws', 'draws.model_mean.gene_pearson_delta', 'draws.{b}.gene_pearson_delta', 'higher', _SHIFT_BASES),
     ('energy score, draws', 'draws.model_draws.gene_energy', 'draws.{b}.gene_energy', 'lower', _DIST_BASES),
     ('CRPS, draws', 'draws.model_draws.gene_crps', 'draws.{b}.gene_crps', 'lower', _DIST_BASES),
+    ('readout CRPS, draws', 'draws.readout.model_draws.readout_crps', 'draws.readout.{b}.readout_crps', 'lower', _DIST_BASES[1:]),
 )
 VERSUS_NAMES = {'copy_control': 'copy the control', 'copy_control_ae': 'copy the control, autoencoded',
                 'mean_effect': 'control + mean training effect', 'compound_lookup': 'per-compound lookup',

@@ -16,7 +16,7 @@ from .core import CHANNELS
 from .metrics import fid_from_features
 
 # %% auto #0
-__all__ = ['FEATURES', 'ReadoutConfig', 'fit_readout', 'readout', 'readout_fd', 'shift_correlation']
+__all__ = ['FEATURES', 'ReadoutConfig', 'fit_readout', 'readout', 'filled', 'readout_fd', 'shift_correlation']
 
 # %% ../nbs/08_readout.ipynb #46848683
 FEATURES = ('cell_count', 'confluence', 'nucleus_area', 'cell_area', 'elongation',
@@ -111,13 +111,13 @@ def _readout(x:np.ndarray, cfg:ReadoutConfig) -> pd.DataFrame:
     return pd.DataFrame(out)[list(FEATURES)]
 
 # %% ../nbs/08_readout.ipynb #7aadf6b7
-def _filled(a:pd.DataFrame, like:pd.DataFrame) -> np.ndarray:
-    "Features as floats, NaN (no cells) replaced by the mean of `like`."
-    return a[list(FEATURES)].astype(float).fillna(like[list(FEATURES)].astype(float).mean()).to_numpy()
+def filled(a:pd.DataFrame) -> np.ndarray:
+    "(N, F) features as floats; a field with no cells (NaN per-cell features) reads 0: no area, no shape, no signal."
+    return a[list(FEATURES)].astype(float).fillna(0.0).to_numpy()
 
 def readout_fd(real:pd.DataFrame, fake:pd.DataFrame) -> float:
     "Fréchet distance between two readout profile sets, every feature standardised by the real set's mean and spread."
-    r, f = _filled(real, real), _filled(fake, real)
+    r, f = filled(real), filled(fake)
     mu, sd = r.mean(0), r.std(0) + 1e-9
     return fid_from_features(torch.from_numpy((r - mu) / sd), torch.from_numpy((f - mu) / sd))
 
@@ -126,7 +126,7 @@ def shift_correlation(real:pd.DataFrame, fake:pd.DataFrame,
                       groups:np.ndarray,  # the perturbation of each row: shifts are averaged per group first
                      ) -> pd.Series:
     "Per feature, Pearson r across groups between the mean real shift and the mean generated shift."
-    dr = pd.DataFrame(_filled(real, real) - _filled(ref, real), columns=list(FEATURES)).groupby(np.asarray(groups)).mean()
-    df = pd.DataFrame(_filled(fake, real) - _filled(ref, real), columns=list(FEATURES)).groupby(np.asarray(groups)).mean()
+    dr = pd.DataFrame(filled(real) - filled(ref), columns=list(FEATURES)).groupby(np.asarray(groups)).mean()
+    df = pd.DataFrame(filled(fake) - filled(ref), columns=list(FEATURES)).groupby(np.asarray(groups)).mean()
     r = [np.corrcoef(dr[c], df[c])[0, 1] if dr[c].std() > 0 and df[c].std() > 0 else np.nan for c in FEATURES]
     return pd.Series(r, index=list(FEATURES), name='r')
