@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
+from .core import ridge_fit
 from .data import SplitDraws
+from .gene_baselines import Effects, choose_on_validation, neighbour_effect
 from .sampler import generate
 from .metrics import describe
 from .predict import Predictor, generate_latents, latents
@@ -17,7 +19,7 @@ from .predict import Predictor, generate_latents, latents
 # %% auto #0
 __all__ = ['SCORES', 'CALIBRATE', 'CENTROID_EPOCHS', 'SHRINK', 'MODALITY_SETS', 'centroids', 'calibrated', 'within_covariance',
            'noise_scales', 'whiten', 'distances', 'infer', 'reference_wells', 'screen', 'unseen_compounds',
-           'rank_difference', 'evaluate_inference', 'evaluate_screen', 'plot_inference']
+           'rank_difference', 'descriptor_predictions', 'evaluate_inference', 'evaluate_screen', 'plot_inference']
 
 # %% ../nbs/15_inverse.ipynb #5de6e6d8
 SCORES = ('mean', 'energy')
@@ -211,6 +213,14 @@ def _ranks(score:np.ndarray, truth:np.ndarray) -> np.ndarray:
     r = (s < t).sum(1) + ((s == t).sum(1) + 1) / 2
     return np.where(np.isfinite(t[:, 0]), r, np.nan)
 
+# %% ../nbs/15_inverse.ipynb #7155da80
+def descriptor_predictions(store, x:np.ndarray, eff_c:np.ndarray, cand:np.ndarray, k:int) -> dict:
+    "(C, D) predicted effects of the candidates `cand` from their descriptors, learnt from training effects `x` (n, D) of compounds `eff_c`: a ridge (penalty by leave-one-out on standardised bits) and the mean of the `k` nearest training compounds by Tanimoto (itself left out)."
+    coef, icpt, _ = ridge_fit(store.descriptors[eff_c], x)
+    fx = Effects(eff_c, np.zeros(len(eff_c)), x, np.arange(len(eff_c)))
+    return {'descriptor ridge': store.descriptors[cand] @ coef + icpt,
+            'descriptor neighbours': neighbour_effect(fx, store.descriptors, cand, k)}
+
 # %% ../nbs/15_inverse.ipynb #5a39d77b
 @torch.no_grad()
 def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=True, split:str='test',
@@ -268,23 +278,23 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     w_cent = {m: whiten(cent[m], scales[m]).numpy() for m in mods}                  # the centroids (CENTROID_EPOCHS)
     pos = {ci: j for j, ci in enumerate(cand)}
     known = has.numpy()   # candidates with training examples
+    k_nb = choose_on_validation(st, seed)['k'] if st.descriptors is not None else None   # neighbours: k chosen on validation pairs
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
         x = np.concatenate([w_eff[m] for m in ms], 1)
         qx = np.concatenate([w_q[m] for m in ms], 1)
         keep = np.isin(eff_c, cand)
         wc = np.where(known[:, None], np.concatenate([w_cent[m] for m in ms], 1), np.nan)
+        desc = descriptor_predictions(st, x, eff_c, cand, k_nb) if st.descriptors is not None else {}
+        if desc: wc = np.where(known[:, None], wc, desc['descriptor neighbours'])   # never trained on: its neighbours' centroid
         scores[('nearest centroid', name)] = ((qx[:, None] - wc[None]) ** 2).sum(-1)
         ycls = np.array([pos[ci] for ci in eff_c[keep]])
         logp = _softmax_regression(x[keep], ycls, C)(qx)
         scores[('classifier', name)] = np.where(known[None], -logp, np.nan)
-        if st.descriptors is not None:  # ridge from descriptors to effects: can rank unseen compounds too
-            A = np.c_[st.descriptors[eff_c], np.ones(len(eff_c))]  # every training compound's effects
-            W = np.linalg.solve(A.T @ A + 1.0 * np.eye(A.shape[1]), A.T @ x)
-            pred = np.c_[st.descriptors[cand], np.ones(C)] @ W
-            scores[('descriptor ridge', name)] = ((qx[:, None] - pred[None]) ** 2).sum(-1)
+        for method, pred in desc.items():   # descriptors to effects: they rank unseen compounds too
+            scores[(method, name)] = ((qx[:, None] - pred[None]) ** 2).sum(-1)
             for a in cals:  # the same calibration: part of the way to the centroid, where there is one
-                if a: scores[('descriptor ridge' + cal_name(a), name)] = (
+                if a: scores[(method + cal_name(a), name)] = (
                     (qx[:, None] - np.where(known[:, None], pred + a * (wc - pred), pred)[None]) ** 2).sum(-1)
     moa = st.compounds.moa.to_numpy()[cand]
     seen = q.seen.to_numpy()
@@ -338,6 +348,12 @@ def evaluate_screen(
     scales, mods = noise_scales(p), p.modalities
     cent_d, has = centroids(p, cand)
     cent = np.where(has.numpy()[:, None], np.concatenate([whiten(cent_d[m], scales[m]).numpy() for m in mods], 1), np.nan)
+    desc = {}
+    if st.descriptors is not None:   # every candidate, seen or not, has a prediction from its descriptors
+        eff, eff_c = _effects(p)
+        x = np.concatenate([whiten(torch.from_numpy(eff[m]), scales[m]).numpy() for m in mods], 1)
+        desc = descriptor_predictions(st, x, eff_c, cand, choose_on_validation(st)['k'])
+        cent = np.where(has.numpy()[:, None], cent, desc['descriptor neighbours'])   # never trained on: its neighbours' centroid
     rows = []
     for ref in tqdm(references, desc='screens', disable=not progress):
         target, ctrl = reference_wells(p, ref)
@@ -356,9 +372,10 @@ def evaluate_screen(
         q_eff = np.concatenate(
             [whiten(describe(m, obs[m]).mean(0) - describe(m, z0[m]).mean(0), scales[m]).numpy() for m in mods]
         )
-        s_cent = np.nan_to_num(((cent[keep] - q_eff) ** 2).sum(1), nan=np.inf)
+        s_base = {'nearest centroid': np.nan_to_num(((cent[keep] - q_eff) ** 2).sum(1), nan=np.inf),
+                  **{mth: ((v[keep] - q_eff) ** 2).sum(1) for mth, v in desc.items()}}
         truth = moa[st.compounds.compound_id.to_numpy() == ref][0]
-        for method, sc in (*s_models.items(), ('nearest centroid', s_cent)):
+        for method, sc in (*s_models.items(), *s_base.items()):
             order = np.argsort(sc, kind='stable')
             rows.append({'reference': ref, 'method': method, 'top1_same_moa': float(moa[others[order[0]]] == truth),
                          'top5_same_moa': float((moa[others[order[:5]]] == truth).mean())})
