@@ -277,7 +277,7 @@ def _with_sd(df:pd.DataFrame) -> pd.DataFrame:
 def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str, name:str='table1', more:str='') -> tuple[Path, Path]:
     "Write NAME.csv (with sd columns) and NAME.md (with its caption and `more` below it) atomically."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out/f'{name}.csv') as tmp: _with_sd(df).to_csv(tmp, float_format='%.4f')
+    with atomic_path(out/f'{name}.csv') as tmp: _with_sd(df).to_csv(tmp, float_format='%.6f')
     with atomic_path(out/f'{name}.md') as tmp:
         tmp.write_text(f'{to_markdown(df)}\n\n{caption}\n' + (f'\n{more}\n' if more else ''))
     return out/f'{name}.csv', out/f'{name}.md'

@@ -27,3 +27,14 @@ def test_readme_results_come_from_the_committed_tables(root):
 
 def test_readme_is_reference_sized(root):
     assert len((root/'README.md').read_text().splitlines()) <= 300
+
+def test_every_number_in_the_readme_results_is_in_a_committed_file(root):
+    "Each decimal number the README's results state (prose and summary) appears, as written, in a committed file under figures/."
+    import re
+    readme = (root/'README.md').read_text()
+    results = readme.split('## Results on the demo', 1)[1].split('\n## ', 1)[0]
+    committed = '\n'.join(p.read_text(errors='ignore') for p in (root/'figures').rglob('*')
+                          if p.is_file() and p.suffix in ('.md', '.csv', '.txt', '.log', '.json'))
+    numbers = set(re.findall(r'(?<![\w.])-?\d+\.\d+(?![\w.])', results))
+    missing = sorted(n for n in numbers if n not in committed and n.lstrip('-') not in committed)
+    assert numbers and not missing, f"README results state numbers that no committed file under figures/ holds: {missing}"
