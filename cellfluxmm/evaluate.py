@@ -16,7 +16,7 @@ from .autoencoders import decode_latents
 from .sampler import EVALS_PER_STEP, generate, guidance_name
 from .prepare import EvalConfig, Prepared, load_ema_model, model_checkpoint
 from .provenance import write_provenance
-from .gene_baselines import PLATE_BASELINES, Effects, split_effects, calibration, choose_k_w, effect_predictions, choose_on_validation, plate_controls, point_baselines, residual_draws, split_pairs, validation_residuals
+from .gene_baselines import PLATE_BASELINES, Effects, split_effects, calibration, choose_k_w, effect_predictions, gene_reference, choose_on_validation, point_baselines, residual_draws, split_pairs, validation_residuals
 from .sit import compound_condition, with_dose
 from .readout import FEATURES, ReadoutConfig, filled, fit_readout, readout, readout_fd, shift_correlation
 from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
@@ -43,7 +43,7 @@ def condition(prep:Prepared, tp:pd.DataFrame, sit) -> torch.Tensor:
 
 def control_reference(store, tp:pd.DataFrame) -> np.ndarray:
     "(N, G) the mean control profile of each pair's L1000 plate (of its treated profile): what changes are measured from."
-    return plate_controls(store).loc[store.gene_obs.plate.to_numpy()[tp.pert_gene.to_numpy()]].to_numpy()
+    return gene_reference(store, tp)
 
 def readout_rows(store, n:int=1000) -> np.ndarray:
     "The control fields the morphology readout's thresholds are fitted on: at most `n` of the training split's."
@@ -449,7 +449,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
                 res['model_mean'] = {'n_draws': cfg.n_draws, **score(tp, cfg, genes, mean, active=active, ref=ref)}
                 if not seen.all(): res.update({f'{k}_mean': v for k, v in by_seen(seen, cfg, gm=gmm).items()})
             res['draws'] = draw_scores(prep, tp.iloc[:n].reset_index(drop=True), cfg, prof[:n], draws,
-                                       None if active is None else active[:n])
+                                       None if active is None else active[:n], base.get('baseline_choices'))
             if ro_draws is not None:
                 res['draws']['readout'] = readout_calibration(st, tp.iloc[:n].reset_index(drop=True), cfg, rcfg, ro_draws,
                                                               filled(morph['real'].iloc[:n]))
@@ -464,7 +464,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     return res
 
 def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray, draws:np.ndarray,
-                active:np.ndarray|None=None) -> dict:
+                active:np.ndarray|None=None, choice:dict|None=None) -> dict:
     "Gene scores of one draw, of the mean of the draws and of the draws as a distribution (with CRPS and interval coverage), beside the point baselines and their distributions, on the pairs `tp`."
     st, genes = prep.store, np.asarray(prep.store.genes)
     sd = SplitDraws(st, 'train', cfg.seed)
@@ -477,7 +477,7 @@ def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray
            'copy_control': sc(genes[tp.ctrl_gene]),
            'mean_effect': sc(genes[tp.ctrl_gene] + mean_effect(genes[trd.ctrl_gene], genes[trd.pert_gene])),
            'compound_lookup': sc(lookup['profile']), 'compound_lookup_draws': sc(lookup['profile'], lookup_draws)}
-    ch = choose_on_validation(st, cfg.seed)   # each point baseline, and it plus its validation errors as draws
+    ch = choice or choose_on_validation(st, cfg.seed)   # each point baseline, and it plus its validation errors as draws
     res = validation_residuals(st, cfg.seed, ch['k'], ch['w']) if st.has_split('val') else {}
     for n, p in point_baselines(st, tp, ch['k'], ch['w']).items():
         out[n] = sc(p)
@@ -523,19 +523,20 @@ def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None, ref=None):
     with atomic_path(path) as tmp: a.write_h5ad(tmp)
 
 # %% ../nbs/10_evaluate.ipynb #3cd47055
-def readout_effects(store, cfg:ReadoutConfig, means:pd.DataFrame) -> Effects:
-    "Plate-corrected readout effects of the training pairs' treated fields: each field's readout minus its plate's mean control readout."
+def readout_effects(store, cfg:ReadoutConfig, means:pd.DataFrame) -> tuple[Effects, np.ndarray]:
+    "Plate-corrected readout effects of the training pairs' treated fields (each field's readout minus its plate's mean control readout), and their readouts."
     tr = store.pairs[store.pairs.split.to_numpy() == 'train']
     rows = tr.image.to_numpy()
-    eff = filled(readout(store.read_images(rows), cfg)) - means.loc[store.image_obs.plate.to_numpy()[rows]].to_numpy()
-    return Effects(tr.compound_idx.to_numpy(), tr.dose.to_numpy(), eff, rows)
+    raw = filled(readout(store.read_images(rows), cfg))
+    eff = raw - means.loc[store.image_obs.plate.to_numpy()[rows]].to_numpy()
+    return Effects(tr.compound_idx.to_numpy(), tr.dose.to_numpy(), eff, rows), raw
 
 # %% ../nbs/10_evaluate.ipynb #48541c1a
 def readout_calibration(store, tp:pd.DataFrame, cfg:EvalConfig, rcfg:ReadoutConfig, model_draws:np.ndarray, real:np.ndarray) -> dict:
     "CRPS and interval coverage of the model's readout draws (K, N, F) and of each plate-mean baseline plus its validation errors, for the real readouts (N, F)."
     means = plate_readouts(store, rcfg)
-    fx, vp = readout_effects(store, rcfg, means), split_pairs(store, 'val', cfg.seed)
-    scale = filled(readout(store.read_images(fx.rows), rcfg)).std(0) + 1e-9   # the training fields' spread
+    (fx, raw), vp = readout_effects(store, rcfg, means), split_pairs(store, 'val', cfg.seed)
+    scale = raw.std(0) + 1e-9   # the training fields' spread
     ref = lambda p: readout_reference(store, p, rcfg, means).to_numpy()
     real_v = filled(readout(store.read_images(vp.pert_image), rcfg))
     ch = choose_k_w(fx, ref(vp), vp.compound_idx.to_numpy(), vp.dose.to_numpy(), real_v, store.descriptors, scale=scale)
