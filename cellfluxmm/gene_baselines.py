@@ -12,9 +12,9 @@ from .data import SplitDraws
 
 # %% auto #0
 __all__ = ['PLATE_BASELINES', 'NEIGHBOUR_KS', 'SHRINK_WEIGHTS', 'split_pairs', 'plate_controls', 'Effects', 'split_effects',
-           'lookup_effect', 'tanimoto', 'neighbour_effect', 'effect_predictions', 'gene_reference', 'point_baselines',
-           'poisoned', 'choose_k_w', 'choose_on_validation', 'validation_residuals', 'residual_draws', 'crps_ensemble',
-           'interval_coverage', 'calibration']
+           'lookup_effect', 'tanimoto', 'neighbour_effect', 'shrunk', 'effect_predictions', 'gene_reference',
+           'point_baselines', 'poisoned', 'choose_k_w', 'choose_on_validation', 'validation_residuals',
+           'residual_draws', 'crps_ensemble', 'interval_coverage', 'calibration']
 
 # %% ../nbs/10a_gene_baselines.ipynb #cf3ddf9b
 def split_pairs(store, split:str, seed:int=0, n:int=0) -> pd.DataFrame:
@@ -87,6 +87,10 @@ def neighbour_effect(fx:Effects, descriptors:np.ndarray, cidx:np.ndarray, k:int)
 # %% ../nbs/10a_gene_baselines.ipynb #16ff205d
 PLATE_BASELINES = ('plate_control', 'plate_mean_effect', 'plate_lookup', 'neighbours', 'shrunk_lookup')  # what `point_baselines` makes
 
+def shrunk(own:np.ndarray, seen:np.ndarray, toward:np.ndarray, w:float) -> np.ndarray:
+    "A seen compound's own effect moved towards `toward` (weight `w` on its own); an unseen one's is `toward`."
+    return np.where(seen[:, None], w * own + (1 - w) * toward, toward)
+
 def effect_predictions(fx:Effects, ref:np.ndarray, cidx:np.ndarray, dose:np.ndarray, descriptors:np.ndarray|None=None,
                        k:int=10, w:float=0.5) -> dict:
     "(N, F) predictions from the references `ref` (N, F) plus training effects `fx`: the baselines `PLATE_BASELINES`."
@@ -98,7 +102,7 @@ def effect_predictions(fx:Effects, ref:np.ndarray, cidx:np.ndarray, dose:np.ndar
     if descriptors is not None:
         toward = neighbour_effect(fx, descriptors, cidx, k)
         out['neighbours'] = ref + toward
-    out['shrunk_lookup'] = ref + np.where(seen[:, None], w * own + (1 - w) * toward, toward)
+    out['shrunk_lookup'] = ref + shrunk(own, seen, toward, w)
     return out
 
 # %% ../nbs/10a_gene_baselines.ipynb #2bc7097a
@@ -129,10 +133,13 @@ def choose_k_w(fx:Effects, ref:np.ndarray, cidx:np.ndarray, dose:np.ndarray, rea
                ks=NEIGHBOUR_KS, ws=SHRINK_WEIGHTS, scale=1.0) -> dict:
     "The neighbours' `k`, then the lookup's weight `w`, of least MAE (features divided by `scale`) against `real`, with each choice's MAE."
     mae = lambda p: float(np.abs((p - real) / scale).mean())
-    pred = lambda k, w: effect_predictions(fx, ref, cidx, dose, descriptors, k, w)
-    by_k = {k: mae(pred(k, 1.0)['neighbours']) for k in ks} if descriptors is not None else {}
+    own, seen = lookup_effect(fx, cidx, dose)     # each part once, as `effect_predictions` makes it
+    own[~seen] = fx.eff.mean(0)
+    near = {k: neighbour_effect(fx, descriptors, cidx, k) for k in ks} if descriptors is not None else {}
+    by_k = {k: mae(ref + v) for k, v in near.items()}
     k = min(by_k, key=by_k.get) if by_k else 10
-    by_w = {w: mae(pred(k, w)['shrunk_lookup']) for w in ws}
+    toward = near.get(k, fx.eff.mean(0))
+    by_w = {w: mae(ref + shrunk(own, seen, toward, w)) for w in ws}
     return {'k': k, 'w': min(by_w, key=by_w.get), 'mae_by_k': by_k, 'mae_by_w': by_w}
 
 # %% ../nbs/10a_gene_baselines.ipynb #67a401b8
