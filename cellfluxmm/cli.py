@@ -159,19 +159,31 @@ def _variant_steps(preset:str, data_dir:Path, results:Path, seed:int, k_prep:str
                  {**common, 'run_dir': str(run_dir), 'out_dir': str(run_dir/'eval'), **({'n_draws': 1} if ev.n_draws != pr.eval.n_draws else {})},
                  after=(f'train {name}', f'baselines{tag}'))], ke
 
-def _inverse_steps(preset:str, data_dir:Path, results:Path, figures:Path, k_prep:str, device:str) -> list[Step]:
-    """The model used backwards: a full model that never saw `inverse_queries` test compounds, asked which compound explains
-    each test observation (seen and unseen compounds), on seed 0's data. It reads compound features where the store has them
+def _inverse_steps(preset:str, data_dir:Path, results:Path, figures:Path, k_prep:dict, device:str, seeds:int=1) -> list[Step]:
+    """The model used backwards: per whole-pipeline seed, a full model that never saw `inverse_queries` test compounds, asked
+    which compound explains each test observation (seen and unseen compounds) and screened; the calibration chosen on seed
+    0's validation queries; the seeds combined with paired intervals. It reads compound features where the store has them
     (it is asked about compounds it never saw) and a vector of each compound it trained on (`05_sit`, cond='features+id')."""
-    pr = get_preset(preset)
-    common = {'preset': preset, 'data_dir': str(data_dir), 'progress': True, 'device': device}
-    cond = 'features+id' if pr.sim else None
-    ku = artifact_key('train unseen', k_prep, pr.sit, cond or pr.cond, pr.source_noise, pr.train.to_dict(), pr.eval.inverse_queries,
-                      device)
-    return [Step('train unseen', ku, 'train.ipynb', {**common, 'variant': 'full', 'out_dir': str(results/'full_unseen'),
-                                                      'exclude_unseen': pr.eval.inverse_queries, 'cond': cond}, after=('prepare data',)),
-            Step('inverse', artifact_key('inverse', ku, pr.eval.to_dict()), 'inverse.ipynb',
-                 {**common, 'run_dir': str(results/'full_unseen'), 'out_dir': str(figures)}, after=('train unseen',))]
+    steps, keys = [], {}
+    for s in range(seeds):
+        pr, d, tag = get_preset(preset, s), seed_folder(data_dir, s), '' if s == 0 else f' seed {s}'
+        common = {'preset': preset, 'data_dir': str(d), 'progress': True, 'device': device}
+        cond, run = 'features+id' if pr.sim else None, run_folder(results, 'full_unseen', s)
+        ku = artifact_key('train unseen', k_prep[s], pr.sit, cond or pr.cond, pr.source_noise, pr.train.to_dict(),
+                          pr.eval.inverse_queries, device)
+        keys[s] = artifact_key('inverse', ku, pr.eval.to_dict(), 'per seed')
+        steps += [Step(f'train unseen{tag}', ku, 'train.ipynb', {**common, 'variant': 'full', 'out_dir': str(run),
+                       'exclude_unseen': pr.eval.inverse_queries, 'cond': cond}, after=(f'prepare data{tag}',)),
+                  Step(f'inverse{tag}', keys[s], 'inverse.ipynb', {**common, 'run_dir': str(run), 'out_dir': str(run/'inverse'),
+                       'seed': s}, after=(f'train unseen{tag}',))]
+        if s == 0:   # the calibration weight is chosen on seed 0's validation queries (the test queries are not read)
+            steps.append(Step('inverse calibration', artifact_key('inverse calibration', ku, pr.eval.to_dict()), 'inverse_val.ipynb',
+                              {**common, 'run_dir': str(run), 'out_dir': str(figures)}, after=('train unseen',)))
+    tags = ['' if s == 0 else f' seed {s}' for s in range(seeds)]
+    return steps + [Step('inverse table', artifact_key('inverse table', keys), 'inverse_table.ipynb',
+                         {'preset': preset, 'out_dir': str(figures),
+                          'inverse_dirs': ','.join(str(run_folder(results, 'full_unseen', s)/'inverse') for s in range(seeds))},
+                         after=tuple(f'inverse{t}' for t in tags))]
 
 # %% ../nbs/12_cli.ipynb #1dac7b4b
 def reproduce_steps(
@@ -199,7 +211,7 @@ def reproduce_steps(
     pr = get_preset(preset)
     # (a store whose test split holds whole compounds out has no seen test compounds to compare with)
     if inverse and 'full' in variants and not (pr.sim and sim_config(pr.sim).split == 'compounds'):
-        steps += _inverse_steps(preset, data_dir, results, figures, k_prep[0], device)
+        steps += _inverse_steps(preset, data_dir, results, figures, k_prep, device, seeds)
     return steps
 
 # %% ../nbs/12_cli.ipynb #ec799738
@@ -675,7 +687,7 @@ def parser() -> argparse.ArgumentParser:
                          'cores or more, 1 on a GPU); 1 runs them one by one in this process')
     rp.add_argument('--inverse', action='store_true',
                     help='also train a full model that never saw some test compounds and evaluate perturbation inference '
-                         'with it (figures/inverse.*; about 6.5 minutes more on the demo, 2 CPU cores)')
+                         'with it, per seed (figures/inverse.*, figures/screen.md; on the demo, 2 CPU cores, about 20 minutes of one core per seed)')
     rp.set_defaults(fn=cmd_reproduce)
     ck = sub.add_parser('check', help="compare a reproduction's Table 1 with the committed one: artifact hashes, then numbers")
     ck.add_argument('figures', nargs='?', default='figures', help="the folder holding the fresh table1.csv and table1_provenance.json")

@@ -27,8 +27,8 @@ from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_
 __all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'BASELINES_VERSION', 'TIMING_KEYS', 'test_pairs', 'condition',
            'control_reference', 'readout_rows', 'readout_config', 'plate_readouts', 'readout_reference',
            'baseline_settings', 'baselines', 'compound_lookup', 'active_compounds', 'score', 'plate_baselines',
-           'check_no_leaks', 'profile_baselines', 'by_seen', 'selection_config', 'sampler_name', 'evaluate',
-           'draw_scores', 'more_draws', 'readout_effects', 'readout_calibration', 'record_evaluation']
+           'check_no_leaks', 'profile_baselines', 'by_seen', 'choice_split', 'selection_config', 'sampler_name',
+           'evaluate', 'draw_scores', 'more_draws', 'readout_effects', 'readout_calibration', 'record_evaluation']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -356,11 +356,15 @@ def by_seen(seen:np.ndarray, cfg:EvalConfig, real_f=None, fake_f=None, gm:pd.Dat
     return out
 
 # %% ../nbs/10_evaluate.ipynb #95d73d1d
+def choice_split(split:str) -> str:
+    "`split` for a study that chooses a setting: anything but 'test', which only the final tables read."
+    if split == 'test': raise ValueError("a study that chooses a setting (sampler, steps, guidance, budget, conditioning, start, "
+                                         "calibration) must not read the test split: score it on the validation split, split='val'")
+    return split
+
 def selection_config(prep:Prepared, split:str='val', pairs:int=0, **overrides) -> EvalConfig:
-    "The preset's evaluation settings for a study that chooses a setting: the first `pairs` pairs of `split` (0: all; never 'test'), one draw."
-    if split == 'test': raise ValueError("a study that chooses a setting (sampler, steps, guidance, budget, conditioning, start) "
-                                         "must not read the test split: score it on the validation split, split='val'")
-    n = len(prep.store.split_rows(split))
+    "The preset's evaluation settings for a study that chooses a setting: the first `pairs` pairs of `split` (0: all; never 'test', `choice_split`), one draw."
+    n = len(prep.store.split_rows(choice_split(split)))
     if n == 0: raise ValueError(f"{prep.store.path} has no {split!r} pairs to choose on")
     return prep.config.eval.replace(split=split, max_pairs=min(pairs or n, n), n_draws=1, **overrides)
 

@@ -17,9 +17,11 @@ from .metrics import describe
 from .predict import Predictor, generate_latents, latents
 
 # %% auto #0
-__all__ = ['SCORES', 'CALIBRATE', 'CENTROID_EPOCHS', 'SHRINK', 'MODALITY_SETS', 'centroids', 'calibrated', 'within_covariance',
-           'noise_scales', 'whiten', 'distances', 'infer', 'reference_wells', 'screen', 'unseen_compounds',
-           'rank_difference', 'descriptor_predictions', 'evaluate_inference', 'evaluate_screen', 'plot_inference']
+__all__ = ['SCORES', 'CALIBRATE', 'CENTROID_EPOCHS', 'SHRINK', 'MODALITY_SETS', 'INVERSE_PAIRS', 'INVERSE_METRICS',
+           'SCREEN_METRICS', 'SCREEN_PAIRS', 'centroids', 'calibrated', 'within_covariance', 'noise_scales', 'whiten',
+           'distances', 'infer', 'reference_wells', 'screen', 'unseen_compounds', 'rank_difference',
+           'descriptor_predictions', 'ranks_frame', 'paired_differences', 'inverse_over_seeds', 'evaluate_inference',
+           'screen_rows', 'evaluate_screen', 'plot_inference']
 
 # %% ../nbs/15_inverse.ipynb #5de6e6d8
 SCORES = ('mean', 'energy')
@@ -201,9 +203,13 @@ def _softmax_regression(x:np.ndarray, y:np.ndarray, n_classes:int, steps:int=300
     return lambda q: torch.log_softmax(lin(torch.from_numpy((q - mu) / sd).float()), -1).detach().numpy()
 
 def rank_difference(a:np.ndarray, b:np.ndarray, n_boot:int=2000, seed:int=0) -> tuple[float, float, float]:
-    "Mean of `a - b` over the same queries' ranks, with a 95% paired bootstrap interval over queries."
-    d = np.asarray(a, float) - np.asarray(b, float)
-    boot = d[np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))].mean(1)
+    """Mean of `a - b` over the same queries' ranks, (Q,) or (seeds, Q), with a 95% paired bootstrap interval: queries
+    resampled (the same ones in every seed) and, where there are several, seeds resampled too."""
+    d = np.atleast_2d(np.asarray(a, float) - np.asarray(b, float))
+    g = np.random.default_rng(seed)
+    qi = g.integers(0, d.shape[1], (n_boot, d.shape[1]))
+    si = g.integers(0, d.shape[0], (n_boot, d.shape[0]))
+    boot = d[si[:, :, None], qi[:, None, :]].mean((1, 2))
     return float(d.mean()), float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))
 
 def _ranks(score:np.ndarray, truth:np.ndarray) -> np.ndarray:
@@ -220,6 +226,45 @@ def descriptor_predictions(store, x:np.ndarray, eff_c:np.ndarray, cand:np.ndarra
     fx = Effects(eff_c, np.zeros(len(eff_c)), x, np.arange(len(eff_c)))
     return {'descriptor ridge': store.descriptors[cand] @ coef + icpt,
             'descriptor neighbours': neighbour_effect(fx, store.descriptors, cand, k)}
+
+# %% ../nbs/15_inverse.ipynb #c0fc14ec
+INVERSE_PAIRS = (('model, calibrated', 'nearest centroid'), ('model, calibrated', 'model'),
+                 ('model, calibrated', 'descriptor ridge, calibrated'), ('model, calibrated', 'descriptor neighbours, calibrated'),
+                 ('model', 'descriptor neighbours'), ('model', 'nearest centroid'))
+
+def ranks_frame(ranks:dict, seed:int=0) -> pd.DataFrame:
+    "The per-query ranks of `evaluate_inference` (`res['ranks']`) as a long table: seed, method, modalities, compounds, query, rank."
+    return pd.DataFrame([{'seed': seed, 'method': m, 'modalities': n, 'compounds': g, 'query': i, 'rank': float(r)}
+                         for (m, n, g), v in ranks.items() for i, r in enumerate(v)])
+
+# %% ../nbs/15_inverse.ipynb #5e59edcb
+def paired_differences(long:pd.DataFrame, value:str, unit:str, pairs:typing.Sequence[tuple[str, str]],
+                       by:typing.Sequence[str]=()) -> pd.DataFrame:
+    """Each pair of methods' mean difference in `value` (first minus second) per group of `by`, paired by `unit` (a query,
+    a reference) within each seed of `long`, with its 95% interval from `rank_difference`; `shown`: the interval excludes 0."""
+    r = long.set_index([*by, 'method', 'seed', unit])[value].unstack(unit)
+    rows = []
+    for grp in dict.fromkeys(ix[:len(by)] for ix in r.index):
+        for a, b in pairs:
+            if (*grp, a) not in r.index or (*grp, b) not in r.index: continue
+            ra, rb = r.loc[(*grp, a)].dropna(axis=1, how='all'), r.loc[(*grp, b)].dropna(axis=1, how='all')
+            if ra.shape != rb.shape or ra.isna().any().any() or rb.isna().any().any(): continue   # cannot rank these queries
+            m, lo, hi = rank_difference(ra.to_numpy(), rb.loc[ra.index, ra.columns].to_numpy())
+            rows.append({**dict(zip(by, grp)), 'difference': f'{a} minus {b}', 'seeds': len(ra), {'query': 'queries'}.get(unit, f'{unit}s'): ra.shape[1],
+                         'mean': m, 'ci_low': lo, 'ci_high': hi, 'shown': bool(lo > 0 or hi < 0)})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/15_inverse.ipynb #a17737aa
+INVERSE_METRICS = ('top1', 'top5', 'mean_rank', 'moa_acc')
+
+def inverse_over_seeds(tables:typing.Sequence[pd.DataFrame]) -> pd.DataFrame:
+    "Mean of the per-seed tables of `evaluate_inference` over seeds, the standard deviation in `attrs['sd']`; `seeds` counts them."
+    t = pd.concat(tables, ignore_index=True).fillna({'modalities': '-'})
+    keys = ['compounds', 'method', 'modalities', 'queries', 'candidates']
+    g = t.groupby(keys, sort=False, dropna=False)[list(INVERSE_METRICS)]
+    out = g.mean().assign(seeds=len(tables)).reset_index()
+    out.attrs['sd'] = (g.std(ddof=1) if len(tables) > 1 else g.mean() * np.nan).reset_index(drop=True)
+    return out
 
 # %% ../nbs/15_inverse.ipynb #5a39d77b
 @torch.no_grad()
@@ -336,11 +381,11 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
 
 # %% ../nbs/15_inverse.ipynb #15cf4a24
 @torch.no_grad()
-def evaluate_screen(
+def screen_rows(
     p: Predictor, references: typing.Sequence[str], candidates: typing.Sequence[str], progress: bool = True,
     calibrate: float = CALIBRATE,
 ) -> pd.DataFrame:
-    "How often the top candidate (and the top five) of a screen for each reference shares the reference's MoA."
+    "Per reference and method: whether the top candidate of its screen shares the reference's MoA, and the share of the top five that do."
     st, c = p.prep.store, p.prep.cache
     img, gene = torch.from_numpy(np.asarray(c.images)), torch.from_numpy(np.asarray(c.genes))
     cand = p.compound_index(candidates)
@@ -381,7 +426,15 @@ def evaluate_screen(
                          'top5_same_moa': float((moa[others[order[:5]]] == truth).mean())})
         rows.append({'reference': ref, 'method': 'chance', 'top1_same_moa': float((moa[others] == truth).mean()),
                      'top5_same_moa': float((moa[others] == truth).mean())})
-    return pd.DataFrame(rows).groupby('method')[['top1_same_moa', 'top5_same_moa']].mean()
+    return pd.DataFrame(rows)
+
+SCREEN_METRICS = ('top1_same_moa', 'top5_same_moa')
+SCREEN_PAIRS = (('model, calibrated', 'nearest centroid'), ('model, calibrated', 'model'),
+                ('model, calibrated', 'descriptor neighbours'), ('model', 'descriptor neighbours'))
+
+def evaluate_screen(p:Predictor, references:typing.Sequence[str], candidates:typing.Sequence[str], **kw) -> pd.DataFrame:
+    "How often the top candidate (and the top five) of a screen for each reference shares the reference's MoA (`screen_rows`, averaged)."
+    return screen_rows(p, references, candidates, **kw).groupby('method')[list(SCREEN_METRICS)].mean()
 
 # %% ../nbs/15_inverse.ipynb #53df1e55
 def plot_inference(table:pd.DataFrame, metric:str='top5'):

@@ -15,13 +15,13 @@ def test_smoke_reproduction_then_up_to_date(smoke):
     assert {'CellFluxMM (full)', 'w/o GE', 'w/o CP', 'beta = 1', 'beta = 10', 'baseline: copy the control',
             'real vs real (floor)'} <= set(t1.index)
     assert (tmp_path/'results'/'train_full.ipynb').exists() and (tmp_path/'results'/'evaluate_no_cp.ipynb').exists()
-    assert r.stdout.count(' done in ') == 16                 # 14 steps and the two inverse ones
+    assert r.stdout.count(' done in ') == 18                 # 14 steps and the four inverse ones (model, queries, choice, table)
     assert 'without encryption' not in r.stdout + r.stderr    # the kernels' transport warnings stay out of the console
     inv = pd.read_csv(tmp_path/'figures'/'inverse.csv')
     assert {'seen', 'unseen'} <= set(inv.compounds) and inv[inv.method == 'model'].top5.notna().all()
     assert (tmp_path/'figures'/'inverse.png').exists()
     again = reproduce(tmp_path, '--inverse')
-    assert again.returncode == 0 and again.stdout.count('up to date') == 16, again.stdout
+    assert again.returncode == 0 and again.stdout.count('up to date') == 18, again.stdout
 
 def cli(*args):
     return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=300)
