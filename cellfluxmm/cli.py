@@ -378,7 +378,7 @@ def cmd_summary(a):
     return 0
 
 # %% ../nbs/12_cli.ipynb #0474f512
-STUDIES = ('budget', 'sampler_steps', 'guidance', 'source', 'real_l1000')
+STUDIES = ('budget', 'sampler_steps', 'guidance', 'source', 'real_l1000_choices', 'real_l1000')
 
 def study_parameters(name:str, preset:str|None, given:dict) -> dict:
     "Study NAME's papermill parameters: the preset's folders for those it declares (where a preset is given), then `given`."

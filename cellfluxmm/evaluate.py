@@ -366,7 +366,7 @@ def selection_config(prep:Prepared, split:str='val', pairs:int=0, **overrides) -
     "The preset's evaluation settings for a study that chooses a setting: the first `pairs` pairs of `split` (0: all; never 'test', `choice_split`), one draw."
     n = len(prep.store.split_rows(choice_split(split)))
     if n == 0: raise ValueError(f"{prep.store.path} has no {split!r} pairs to choose on")
-    return prep.config.eval.replace(split=split, max_pairs=min(pairs or n, n), n_draws=1, **overrides)
+    return prep.config.eval.replace(**{'split': split, 'max_pairs': min(pairs or n, n), 'n_draws': 1, **overrides})
 
 # %% ../nbs/10_evaluate.ipynb #8a20c952
 def sampler_name(solver:str, n_steps:int) -> str:
@@ -457,6 +457,8 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
             if ro_draws is not None:
                 res['draws']['readout'] = readout_calibration(st, tp.iloc[:n].reset_index(drop=True), cfg, rcfg, ro_draws,
                                                               filled(morph['real'].iloc[:n]))
+            if not st.has_images:   # a store of profiles alone: the draws are small, kept for paired comparisons (`16_l1000`)
+                with atomic_path(out/'gene_draws.npy') as tmp, open(tmp, 'wb') as f: np.save(f, draws)
             if n < len(tp): draws = None  # the energy score of all pairs is that of one draw
     model_m.update(score(tp, cfg, genes, prof, draws, real_f, fake_f, net, active, ref=ref, morph=morph))
     res['model'] = model_m

@@ -14,7 +14,7 @@ from .data import SplitDraws
 __all__ = ['PLATE_BASELINES', 'NEIGHBOUR_KS', 'SHRINK_WEIGHTS', 'split_pairs', 'plate_controls', 'Effects', 'split_effects',
            'lookup_effect', 'tanimoto', 'neighbour_effect', 'shrunk', 'effect_predictions', 'gene_reference',
            'point_baselines', 'poisoned', 'choose_k_w', 'choose_on_validation', 'validation_residuals',
-           'residual_draws', 'crps_ensemble', 'interval_coverage', 'calibration']
+           'residual_draws', 'crps_ensemble', 'interval_hits', 'interval_coverage', 'calibration']
 
 # %% ../nbs/10a_gene_baselines.ipynb #cf3ddf9b
 def split_pairs(store, split:str, seed:int=0, n:int=0) -> pd.DataFrame:
@@ -178,13 +178,17 @@ def crps_ensemble(draws:np.ndarray, real:np.ndarray) -> np.ndarray:
     return (np.abs(x - real[None]).mean(0) - spread / 2).mean(-1)
 
 # %% ../nbs/10a_gene_baselines.ipynb #ac0838d4
-def interval_coverage(draws:np.ndarray, real:np.ndarray, level:float) -> tuple[float, float]:
-    "(coverage, nominal level): the share of `real` (N, G) inside the central interval of `draws` (K, N, G) nearest `level`."
+def interval_hits(draws:np.ndarray, real:np.ndarray, level:float) -> tuple[np.ndarray|None, float]:
+    "((N, G) whether each real value lies inside the central interval of `draws` (K, N, G) nearest `level`, its nominal level); None where K is too small."
     x, K = np.sort(np.asarray(draws), axis=0), len(draws)
     j = max(1, int(round((K + 1) * (1 - level) / 2)))
-    if K + 1 - 2 * j <= 0: return float('nan'), 0.0
-    lo, hi = x[j - 1], x[K - j]
-    return float(((real >= lo) & (real <= hi)).mean()), (K + 1 - 2 * j) / (K + 1)
+    if K + 1 - 2 * j <= 0: return None, 0.0
+    return (real >= x[j - 1]) & (real <= x[K - j]), (K + 1 - 2 * j) / (K + 1)
+
+def interval_coverage(draws:np.ndarray, real:np.ndarray, level:float) -> tuple[float, float]:
+    "(coverage, nominal level): the share of `real` (N, G) inside the central interval of `draws` (K, N, G) nearest `level`."
+    hit, nominal = interval_hits(draws, real, level)
+    return (float('nan') if hit is None else float(hit.mean())), nominal
 
 # %% ../nbs/10a_gene_baselines.ipynb #8da876d0
 def calibration(draws:np.ndarray, real:np.ndarray, prefix:str='gene') -> dict:

@@ -563,13 +563,18 @@ def write_example_screen(d:str|Path, n_compounds:int=6, size:int=40, seed:int=0)
 
 # %% ../nbs/03_readers.ipynb #ae833653
 def write_example_l1000(path:str|Path, n_compounds:int=6, doses:typing.Sequence[float]=(0.1, 1.0, 10.0),
-                        n_controls:int=4, seed:int=0) -> Path:
+                        n_controls:int=4, seed:int=0,
+                        smiles:typing.Sequence[str]|None=None, # one SMILES per compound (a `canonical_smiles` column)
+                       ) -> Path:
     "Write a small GCTX of one plate: `n_controls` DMSO and `n_compounds` compounds at `doses` (random profiles)."
     lm, rng, path = landmark_genes(), rng_for(seed), Path(path)
     ids = ['DMSO'] * n_controls + [f'BRD-K{i:08d}-001-01-1' for i in range(n_compounds) for _ in doses]
     s = pd.DataFrame({'pert_id': ids, 'pert_type': ['ctl_vehicle'] * n_controls + ['trt_cp'] * (len(ids) - n_controls),
                       'pert_dose': [MISSING] * n_controls + list(doses) * n_compounds, 'det_plate': 'EX001_A375_24H_X1'},
                      index=pd.Index([f'EX001:{i:03d}' for i in range(len(ids))], name='id'))
+    if smiles is not None:
+        if len(smiles) != n_compounds: raise ValueError(f"smiles: one per compound, {n_compounds}, got {len(smiles)}")
+        s['canonical_smiles'] = [str(MISSING)] * n_controls + [m for m in smiles for _ in doses]
     g = pd.DataFrame({'pr_gene_symbol': lm.symbol.to_numpy(), 'pr_is_lmark': 1}, index=pd.Index(lm.probe_id, name='id'))
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_gctx(GeneTable(rng.normal(size=(len(ids), len(lm))).astype(np.float32), s, g), path)

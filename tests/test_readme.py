@@ -38,3 +38,15 @@ def test_every_number_in_the_readme_results_is_in_a_committed_file(root):
     numbers = set(re.findall(r'(?<![\w.])-?\d+\.\d+(?![\w.])', results))
     missing = sorted(n for n in numbers if n not in committed and n.lstrip('-') not in committed)
     assert numbers and not missing, f"README results state numbers that no committed file under figures/ holds: {missing}"
+
+def test_the_l1000_preset_holds_the_choices_of_its_validation_study(root):
+    "The `l1000` preset's settings are the ones figures/real_l1000_choices.csv chose on development seeds' validation profiles."
+    import pandas as pd
+    from cellfluxmm.l1000 import preset_setting
+    from cellfluxmm.prepare import get_preset
+    t = pd.read_csv(root/'figures'/'real_l1000_choices.csv')
+    chosen = t[t.chosen]
+    assert sorted(chosen.factor) == sorted(set(t.factor)), 'one chosen value per factor'
+    pr = get_preset('l1000')
+    wrong = {f: (v, preset_setting(pr, f)) for f, v in zip(chosen.factor, chosen.value) if str(v) != str(preset_setting(pr, f))}
+    assert not wrong, f"the l1000 preset differs from its validation study's choices (factor: (chosen, preset)): {wrong}"
