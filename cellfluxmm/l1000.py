@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import Config, cached, ridge_fit
+from .provenance import content_hash
 from .data import PackedStore, SplitConfig
 from .metrics import gene_metrics
 from .prepare import Preset, build_run, get_preset, prepare
@@ -23,8 +24,8 @@ from .gene_baselines import (NEIGHBOUR_KS, SHRINK_WEIGHTS, crps_ensemble, gene_r
 __all__ = ['DEV_SEEDS', 'REPORT_SEEDS', 'METHOD_LABELS', 'SHRUNK', 'PER_COMPOUND', 'DISTRIBUTIONAL', 'METRICS', 'LOWER_BETTER',
            'SAMPLER_GRID', 'DRAW_COUNTS', 'BenchmarkConfig', 'split_sizes', 'split_store', 'dose_prior',
            'benchmark_baselines', 'choose_benchmark', 'profile_scores', 'seed_table', 'nested_interval', 'differences',
-           'score_seed', 'run_benchmark', 'summarize', 'benchmark_markdown', 'plot_benchmark', 'study_candidates',
-           'preset_setting', 'preset_study', 'chosen_settings', 'study_table']
+           'evaluated', 'score_seed', 'run_benchmark', 'summarize', 'benchmark_markdown', 'plot_benchmark',
+           'study_candidates', 'preset_setting', 'preset_study', 'chosen_settings', 'study_table']
 
 # %% ../nbs/16_l1000.ipynb #5822d2df
 DEV_SEEDS = (0, 1, 2)                  # split seeds whose validation profiles made the `l1000` preset's choices
@@ -166,8 +167,8 @@ def differences(scores:pd.DataFrame, model:str='model_mean', n_boot:int=2000) ->
     rows = []
     for split, part in per.groupby('split', sort=False):
         have = set(part.method)
-        pairs = [(model, b, m) for b in (*METHOD_LABELS, 'model') if b in have and b not in (model, 'ae_reconstruction')
-                 and not b.startswith(model) for m in ('mae', 'pearson_delta')]
+        pairs = [(model, b, m) for b in METHOD_LABELS if b in have and b not in ('model', model, 'ae_reconstruction')
+                 for m in ('mae', 'pearson_delta')]   # the baselines, and the model without its dose embedding
         pairs += [('model_draws', f'{b}_draws', 'crps') for b in DISTRIBUTIONAL if f'{b}_draws' in have]
         for a, b, m in pairs:
             j = part[part.method == a].merge(part[part.method == b], on=['seed', 'compound'], suffixes=('_a', '_b'))
@@ -186,6 +187,11 @@ def _ae_points(prep, points:dict, real_rows:np.ndarray, genes:np.ndarray) -> dic
         out = {f'{k}_ae': ae(torch.from_numpy(points[k].astype(np.float32))).numpy() for k in ('compound_mean', 'ridge_dose')}
         out['ae_reconstruction'] = ae.decode(torch.from_numpy(np.asarray(prep.cache.genes)[real_rows])).numpy()
     return out
+
+def evaluated(run_dir:str|Path, prep, out_dir:str|Path, cfg, progress:bool=True) -> Path:
+    "`out_dir`, holding `evaluate`'s outputs for the run's best checkpoint under `cfg`: made once, again when either changes."
+    key = {'checkpoint': content_hash(Path(run_dir)/'best'/'ema.safetensors'), 'eval': cfg.to_dict()}
+    return cached(out_dir, key, lambda f: evaluate(run_dir, prep, f, cfg, progress=progress), lambda f: f)
 
 def score_seed(prep, eval_dir:str|Path, kind:str, seed:int, nodose_dir:str|Path|None=None) -> tuple[pd.DataFrame, dict]:
     "Per-profile scores (`profile_scores`) of the model evaluated in `eval_dir` and of every baseline on its test profiles; the validation choices."
@@ -227,11 +233,11 @@ def run_benchmark(l1000:str|Path,          # a GCTX / GCT / curated table of L10
             prep = prepare(ps, d, force=True, progress=progress, log=log)
             run = build_run(prep, 'no_cp')
             train(run, prep, d/'run', progress=progress, log=quiet)
-            evaluate(d/'run', prep, d/'eval', ps.eval, progress=progress)
+            evaluated(d/'run', prep, d/'eval', ps.eval, progress=progress)
             nodose = None
             if kind == 'doses' and cfg.dose_ablation and run.sit.dose:
                 train(run.replace(sit=run.sit.replace(dose=False)), prep, d/'run_nodose', progress=progress, log=quiet)
-                evaluate(d/'run_nodose', prep, nodose := d/'eval_nodose', ps.eval, progress=progress)
+                evaluated(d/'run_nodose', prep, nodose := d/'eval_nodose', ps.eval, progress=progress)
             sc, choices[f'{kind} {seed}'] = score_seed(prep, d/'eval', kind, seed, nodose)
             frames.append(sc)
     return pd.concat(frames, ignore_index=True), choices
@@ -260,7 +266,8 @@ def benchmark_markdown(scores:pd.DataFrame, caption:str, diffs:pd.DataFrame|None
     for kind, part in sm.groupby('split', sort=False):
         seeds = sorted(st[st.split == kind].seed.unique())
         n = st[(st.split == kind) & (st.method == 'model_mean')].n_test
-        lines += [f'**Held-out {kind}** ({len(seeds)} seeds: {", ".join(map(str, seeds))}; {int(n.min())}-{int(n.max())} test profiles each)', '',
+        count = f'{int(n.min())}' if n.min() == n.max() else f'{int(n.min())}-{int(n.max())}'
+        lines += [f'**Held-out {kind}** ({len(seeds)} seed{"s" if len(seeds) > 1 else ""}: {", ".join(map(str, seeds))}; {count} test profiles each)', '',
                   f'| method | MAE (lower is better) | Pearson delta (higher is better) | CRPS (lower is better) | '
                   f'50% interval covers (nominal {nom.get("cover50_nominal", np.nan):.2f}) | 90% interval covers (nominal {nom.get("cover90_nominal", np.nan):.2f}) |',
                   '|---|---:|---:|---:|---:|---:|']
@@ -322,7 +329,7 @@ def preset_setting(pr:Preset, factor:str):
 def _val_scores(prep, run_dir:Path, out_dir:Path, seed:int, progress:bool, split:str='val', **overrides) -> list[dict]:
     "Validation MAE and Pearson delta of the mean of the first n draws, for n in DRAW_COUNTS (`selection_config`: never the test split)."
     cfg = selection_config(prep, split, n_draws=max(DRAW_COUNTS), draw_pairs=0, **overrides)
-    evaluate(run_dir, prep, out_dir, cfg, progress=progress)
+    evaluated(run_dir, prep, out_dir, cfg, progress=progress)
     st, vp = prep.store, test_pairs(prep, cfg)
     draws, genes = np.load(out_dir/'gene_draws.npy').astype(np.float64), np.asarray(st.genes, np.float64)
     real, ref, cid = genes[vp.pert_gene], gene_reference(st, vp), vp.compound_id.to_numpy()

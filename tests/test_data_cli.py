@@ -80,7 +80,11 @@ def test_real_benchmark_notebook(l1000_dir, root, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     df = pd.read_csv(tmp_path/'fig'/'real_l1000.csv')
     assert set(df.split) == {'doses', 'compounds'}
-    assert {'model_mean', 'compound_mean', 'nearest_dose', 'ridge_dose', 'mean_effect'} <= set(df.method)
+    assert {'model_mean', 'compound_mean', 'nearest_dose', 'ridge_dose', 'mean_effect', 'compound_mean_shrunk', 'dose_shared',
+            'model_draws', 'compound_mean_shrunk_draws'} <= set(df.method)
+    assert set(df.seed) == {100} and df[df.method == 'model_draws'].crps.notna().all()   # the first report seed
+    diffs = pd.read_csv(tmp_path/'fig'/'real_l1000_differences.csv')
+    assert (diffs.ci_low <= diffs.difference).all() and (diffs.difference <= diffs.ci_high).all() and set(diffs.better) <= {'model', 'baseline', 'tie'}
     assert 'Held-out doses' in (tmp_path/'fig'/'real_l1000.md').read_text() and (tmp_path/'fig'/'real_l1000.png').stat().st_size > 10_000
     r = subprocess.run([str(pm), '--log-level', 'WARNING', root/'nbs'/'paper'/'real_l1000.ipynb', tmp_path/'skip.ipynb',
                         '-p', 'l1000_file', str(tmp_path/'absent.gctx'), '-p', 'out_dir', str(tmp_path/'fig2')],
