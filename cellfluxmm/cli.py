@@ -687,7 +687,7 @@ def parser() -> argparse.ArgumentParser:
                          'cores or more, 1 on a GPU); 1 runs them one by one in this process')
     rp.add_argument('--inverse', action='store_true',
                     help='also train a full model that never saw some test compounds and evaluate perturbation inference '
-                         'with it, per seed (figures/inverse.*, figures/screen.md; on the demo, 2 CPU cores, about 20 minutes of one core per seed)')
+                         'with it, per seed (figures/inverse.*, figures/screen.md; on the demo 26-29 minutes of one core per seed)')
     rp.set_defaults(fn=cmd_reproduce)
     ck = sub.add_parser('check', help="compare a reproduction's Table 1 with the committed one: artifact hashes, then numbers")
     ck.add_argument('figures', nargs='?', default='figures', help="the folder holding the fresh table1.csv and table1_provenance.json")

@@ -383,6 +383,7 @@ def study_table(study:pd.DataFrame, pr:Preset) -> pd.DataFrame:
     "Per factor and value: mean and sd over seeds of the validation MAE and Pearson delta, whether it is chosen, and the preset's value."
     t = pd.concat([study[study.draws == max(DRAW_COUNTS)],
                    study[(study.factor == 'dose embedding') & (study.value == 'yes')].assign(factor='draws', value=lambda x: x.draws)])
+    t['value'] = t.value.astype(str)   # one type: '1.0' guidance beside '1' draw stay apart
     g = t.groupby(['factor', 'value'], sort=False).agg(seeds=('seed', 'nunique'), val_profiles=('val_profiles', 'sum'),
                                                        val_mae=('val_mae', 'mean'), val_mae_sd=('val_mae', 'std'),
                                                        val_pearson_delta=('val_pearson_delta', 'mean'),

@@ -155,14 +155,14 @@ PRESETS: dict[str, Preset] = {
     ),
     'l1000': Preset(  # real L1000 profiles alone (`cellfluxmm data build --l1000`): the gene-only model on a CPU
         sim='',
-        # a linear autoencoder (a learned 64-d subspace, like PCA): an MLP underfits a few hundred real profiles
-        # (held-out reconstruction MAE 1.18 against 0.94 on the A375 plate's seed-0 test profiles)
+        # every setting below that the study names (gene autoencoder, dose embedding, guidance, steps, draws) is the choice of
+        # its validation study on development seeds (figures/real_l1000_choices.md, `l1000.preset_study`; tests/test_readme.py)
         gene_ae=GeneAEConfig(hidden=(), n_tokens=8, token_dim=8),
         gene_train=AETrainConfig(steps=1500, batch_size=128, lr=1e-3, val_every=100),
         sit='cpu',
         train=TrainConfig(steps=1500, batch_size=64, lr=1e-3, ema_decay=0.99, val_every=500, val_pairs=64, val_steps=10,
                           ckpt_every=500, log_every=50, cfg_scale=1.0),
-        eval=EvalConfig(n_steps=20, n_draws=10, cfg_scale=1.0),  # guidance 1.2 amplified weak effects past the data
+        eval=EvalConfig(n_steps=20, n_draws=10, cfg_scale=1.0),
     ),
     'paper': Preset(
         sim='',
