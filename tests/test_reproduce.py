@@ -127,8 +127,10 @@ def test_every_selection_study_refuses_the_test_split(smoke):
     study run from the command line with `-p split test` shows the refusal end to end."""
     tmp, r = smoke
     assert r.returncode == 0, r.stderr[-3000:]
+    paper = Path(__file__).resolve().parents[1]/'nbs'/'paper'
     for name in STUDIES:
-        assert 'selection_config(' in (Path(__file__).resolve().parents[1]/'nbs'/'paper'/f'{name}.ipynb').read_text(), name
+        assert 'selection_config(' in (paper/f'{name}.ipynb').read_text(), name
+    assert 'choice_split(split)' in (paper/'inverse_val.ipynb').read_text()   # the calibration weight's study
     args = ['-p', 'data_dir', tmp/'data', '-p', 'run_dir', tmp/'results'/'full', '-p', 'out_dir', tmp/'xfig', '-p', 'work_dir', tmp/'x']
     bad = subprocess.run([EXE, 'study', 'sampler_steps', '--preset', 'smoke', *map(str, args), '-p', 'split', 'test', '--quiet'],
                          cwd=tmp, capture_output=True, text=True, timeout=300)
