@@ -88,17 +88,16 @@ DISTRIBUTIONAL = ('mean_effect', 'dose_shared', 'compound_mean', 'compound_mean_
                   'neighbours')                 # also scored as point + validation errors
 
 # %% ../nbs/16_l1000.ipynb #7b456a77
-def dose_prior(st, tp:pd.DataFrame) -> np.ndarray:
-    "(N, G) the shared dose-response at each pair's dose: a ridge of every training effect (`split_effects`) on log dose alone."
-    fx = split_effects(st)
+def dose_prior(st, tp:pd.DataFrame, fx=None) -> np.ndarray:
+    "(N, G) the shared dose-response at each pair's dose: a ridge of every training effect (`split_effects`, or `fx`) on log dose alone."
+    fx = fx or split_effects(st)
     coef, icpt, _ = ridge_fit(np.log10(fx.dose)[:, None], fx.eff)
     return np.log10(tp.dose.to_numpy())[:, None] @ coef + icpt
 
-def benchmark_baselines(st, tp:pd.DataFrame, choice:dict|None=None) -> dict:
-    "(N, G) predictions of the pairs `tp` by every baseline, from training profiles only, with the weights and k of `choice` (`choose_benchmark`)."
-    ch = {'w': {}, 'k': 10, **(choice or {})}
-    ref, out, prior = gene_reference(st, tp), profile_baselines(st, tp), dose_prior(st, tp)
-    fx = split_effects(st)
+def benchmark_baselines(st, tp:pd.DataFrame, choice:dict|None=None, fx=None) -> dict:
+    "(N, G) predictions of the pairs `tp` by every baseline, from training profiles only (`fx`: their `split_effects`, made once), with the weights and k of `choice` (`choose_benchmark`)."
+    ch, fx = {'w': {}, 'k': 10, **(choice or {})}, fx or split_effects(st)
+    ref, out, prior = gene_reference(st, tp), profile_baselines(st, tp), dose_prior(st, tp, fx)
     seen = np.isin(tp.compound_idx.to_numpy(), fx.compound)
     out['dose_shared'] = ref + prior
     for n in SHRUNK: out[f'{n}_shrunk'] = ref + shrunk(out[n] - ref, seen, prior, ch['w'].get(n, 0.5))
@@ -112,8 +111,9 @@ def choose_benchmark(st, seed:int=0, ks=NEIGHBOUR_KS, ws=SHRINK_WEIGHTS) -> dict
     if not len(vp): raise ValueError(f"{st.path} has no validation profiles to choose the baselines' weights on; build it with n_val > 0")
     real = np.asarray(st.genes, np.float64)[vp.pert_gene]
     mae = lambda p: float(np.abs(p - real).mean())
-    own = benchmark_baselines(st, vp, {'w': {n: 1.0 for n in SHRUNK}})
-    ref, prior, fx = gene_reference(st, vp), dose_prior(st, vp), split_effects(st)
+    fx = split_effects(st)
+    own = benchmark_baselines(st, vp, {'w': {n: 1.0 for n in SHRUNK}}, fx)
+    ref, prior = gene_reference(st, vp), dose_prior(st, vp, fx)
     seen = np.isin(vp.compound_idx.to_numpy(), fx.compound)
     by_w = {n: {w: mae(ref + shrunk(own[n] - ref, seen, prior, w)) for w in ws} for n in SHRUNK}
     out = {'w': {n: min(v, key=v.get) for n, v in by_w.items()}, 'mae_by_w': by_w, 'chosen_on': f'{len(vp)} validation profiles'}
@@ -200,14 +200,14 @@ def score_seed(prep, eval_dir:str|Path, kind:str, seed:int, nodose_dir:str|Path|
     real, ref = genes[tp.pert_gene], gene_reference(st, tp)
     draws = np.load(Path(eval_dir)/'gene_draws.npy').astype(np.float64)
     if draws.shape[1] != len(tp): raise ValueError(f"{eval_dir}: draws of {draws.shape[1]} pairs, the split has {len(tp)}; evaluate every pair (draw_pairs 0)")
-    choice = choose_benchmark(st, cfg.seed)
-    points = {'model': draws[0], 'model_mean': draws.mean(0), **benchmark_baselines(st, tp, choice)}
+    choice, fx = choose_benchmark(st, cfg.seed), split_effects(st)
+    points = {'model': draws[0], 'model_mean': draws.mean(0), **benchmark_baselines(st, tp, choice, fx)}
     points.update(_ae_points(prep, points, tp.pert_gene.to_numpy(), genes))
     if nodose_dir is not None: points['model_nodose_mean'] = np.load(Path(nodose_dir)/'gene_draws.npy').astype(np.float64).mean(0)
     if kind == 'compounds':   # a compound never trained on: these are the shared ones, row for row
         for k in PER_COMPOUND: points.pop(k, None)
     vp = split_pairs(st, 'val', cfg.seed)
-    vreal, vpts = genes[vp.pert_gene], benchmark_baselines(st, vp, choice)
+    vreal, vpts = genes[vp.pert_gene], benchmark_baselines(st, vp, choice, fx)
     dist = {'model_draws': draws, **{f'{n}_draws': residual_draws(points[n], vreal - vpts[n], len(draws), seed)
                                      for n in DISTRIBUTIONAL if n in points}}
     sc = profile_scores(tp, real, ref, points, dist, cfg.top_k)
