@@ -28,7 +28,8 @@ __all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'BASELINES_VERSION',
            'control_reference', 'readout_rows', 'readout_config', 'plate_readouts', 'readout_reference',
            'baseline_settings', 'baselines', 'compound_lookup', 'active_compounds', 'score', 'plate_baselines',
            'check_no_leaks', 'profile_baselines', 'by_seen', 'choice_split', 'selection_config', 'sampler_name',
-           'evaluate', 'draw_scores', 'more_draws', 'readout_effects', 'readout_calibration', 'record_evaluation']
+           'choose_sampler', 'evaluate', 'draw_scores', 'more_draws', 'readout_effects', 'readout_calibration',
+           'record_evaluation']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -373,6 +374,19 @@ def sampler_name(solver:str, n_steps:int) -> str:
     "How captions name a sampler: 'Heun 5 steps (10 velocity evaluations)', 'Euler 50 steps'."
     evals = EVALS_PER_STEP[solver] * n_steps
     return f"{solver.capitalize()} {n_steps} steps" + (f" ({evals} velocity evaluations)" if evals != n_steps else '')
+
+# %% ../nbs/10_evaluate.ipynb #d341f92d
+def choose_sampler(t:pd.DataFrame, # one row per sampler: 'velocity evaluations' and a column per score
+                   noise:dict, # score column -> its noise level
+                   higher:tuple=('Pearson delta',), # scores where higher is better (lower elsewhere)
+                   tie:str='readout FD', # the score that breaks a tie in cost (lower wins)
+                  ) -> tuple[pd.Series, object]:
+    "Which rows of `t` are good enough (within `noise` of the costliest, or better), and the cheapest of them."
+    ref = t.loc[t['velocity evaluations'].idxmax()]
+    worse = lambda r, k: (ref[k] - r[k]) if k in higher else (r[k] - ref[k])
+    ok = pd.Series([all(worse(r, k) <= noise[k] for k in noise) for _, r in t.iterrows()], index=t.index)
+    cheap = t[ok & (t['velocity evaluations'] == t.loc[ok, 'velocity evaluations'].min())]
+    return ok, (cheap[tie].idxmin() if cheap[tie].notna().all() else cheap.index[0])
 
 # %% ../nbs/10_evaluate.ipynb #4daf52e3
 def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|None=None, progress:bool=True) -> dict:

@@ -148,10 +148,11 @@ PRESETS: dict[str, Preset] = {
             ckpt_every=200,
             log_every=20,
         ),
-        # Heun 5 steps: the 10 velocity evaluations of Euler 10, far closer to the path's end (figures/sampler_steps.md);
+        # Heun 10 steps (20 velocity evaluations): the cheapest sampler whose validation scores are within noise of Euler 50's
+        # (figures/sampler_steps.md, `evaluate.choose_sampler`; tests/test_readme.py);
         # images guided with 3, expression with the paper's 1.2: chosen on the validation pairs (figures/guidance.md)
         # 19 draws of the first 500 test pairs: their range is a 90% interval, the 5th to the 15th a 50% one (10a_gene_baselines)
-        eval=EvalConfig(n_steps=5, solver='heun', image_cfg_scale=3.0, extractor_steps=200, n_draws=19, draw_pairs=500),
+        eval=EvalConfig(n_steps=10, solver='heun', image_cfg_scale=3.0, extractor_steps=200, n_draws=19, draw_pairs=500),
     ),
     'l1000': Preset(  # real L1000 profiles alone (`cellfluxmm data build --l1000`): the gene-only model on a CPU
         sim='',

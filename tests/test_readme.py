@@ -50,3 +50,16 @@ def test_the_l1000_preset_holds_the_choices_of_its_validation_study(root):
     pr = get_preset('l1000')
     wrong = {f: (v, preset_setting(pr, f)) for f, v in zip(chosen.factor, chosen.value) if str(v) != str(preset_setting(pr, f))}
     assert not wrong, f"the l1000 preset differs from its validation study's choices (factor: (chosen, preset)): {wrong}"
+
+def test_the_demo_preset_samples_with_the_sampler_its_validation_study_chose(root):
+    "The `demo` preset's solver and steps are the row figures/sampler_steps.csv marks chosen (on validation pairs)."
+    import pandas as pd
+    from cellfluxmm.prepare import get_preset
+    t = pd.read_csv(root/'figures'/'sampler_steps.csv')
+    assert 'chosen' in t, 'figures/sampler_steps.csv has no choice: rerun `make sampler`'
+    chosen = t[t.chosen.astype(str) == 'True']
+    assert len(chosen) == 1, 'the sampler study must choose exactly one sampler'
+    ev = get_preset('demo').eval
+    assert (ev.solver, ev.n_steps) == (chosen.solver.iloc[0], int(chosen.steps.iloc[0])), (
+        f"the demo preset samples with {ev.solver} {ev.n_steps}; its validation study chose "
+        f"{chosen.solver.iloc[0]} {int(chosen.steps.iloc[0])} (figures/sampler_steps.md)")
