@@ -91,31 +91,33 @@ inverse: $(STAMP)
 	$(BIN)/cellfluxmm reproduce --preset $(PRESET) --seeds $(SEEDS) --inverse
 
 # after `make reproduce`: the full model on the class table and on compound features, and trained longer (figures/budget.*)
-BUDGET_RUNS ?= class:400,features:400,features:1200
+BUDGET_RUNS ?= [{cond: class, steps: 400}, {cond: features, steps: 400}, {cond: features, steps: 1200}]
 budget: $(STAMP)
-	$(BIN)/cellfluxmm study budget --preset $(PRESET) -p runs $(BUDGET_RUNS)
+	$(BIN)/cellfluxmm study budget --preset $(PRESET) -p runs '$(BUDGET_RUNS)'
 
 # after `make reproduce`: the image path from noise (the control read as a condition) and wider SiTs, beside the preset's run (figures/source.*)
-SOURCE_RUNS ?= noise:1200,noise:4800,noise:1200:256x6,control:1200:256x6
+SOURCE_RUNS ?= [{start: noise, steps: 1200}, {start: noise, steps: 4800}, {start: noise, steps: 1200, hidden: 256, depth: 6}, \
+  {start: control, steps: 1200, hidden: 256, depth: 6}]
 source: $(STAMP)
-	$(BIN)/cellfluxmm study source --preset $(PRESET) -p runs $(SOURCE_RUNS)
+	$(BIN)/cellfluxmm study source --preset $(PRESET) -p runs '$(SOURCE_RUNS)'
 
 # after `make reproduce`: the full model sampled with Euler and Heun at several step counts, on validation pairs (figures/sampler_steps.*)
-SAMPLERS ?= euler:5,euler:10,euler:20,euler:50,heun:5,heun:10
+SAMPLERS ?= [[euler, 5], [euler, 10], [euler, 20], [euler, 50], [heun, 5], [heun, 10]]
+SAMPLER_PAIRS ?= 250
 sampler: $(STAMP)
-	$(BIN)/cellfluxmm study sampler_steps --preset $(PRESET) -p samplers $(SAMPLERS)
+	$(BIN)/cellfluxmm study sampler_steps --preset $(PRESET) -p samplers '$(SAMPLERS)' -p pairs $(SAMPLER_PAIRS)
 
 # after `make reproduce`: the full model sampled on the validation pairs at several guidance scales per modality (figures/guidance.*)
-IMAGE_SCALES ?= 1,1.2,2,3,4,6
-GENE_SCALES ?= 1,1.2,2,3
+IMAGE_SCALES ?= [1, 1.2, 2, 3, 4, 6]
+GENE_SCALES ?= [1, 1.2, 2, 3]
 guidance: $(STAMP)
-	$(BIN)/cellfluxmm study guidance --preset $(PRESET) -p image_scales $(IMAGE_SCALES) -p gene_scales $(GENE_SCALES)
+	$(BIN)/cellfluxmm study guidance --preset $(PRESET) -p image_scales '$(IMAGE_SCALES)' -p gene_scales '$(GENE_SCALES)'
 
 # rerun the component notebooks and store their outputs (tables, pictures) for readers; after `make reproduce`
 # the evaluation notebook shows the demo model beside its baselines too. One notebook: make outputs NBS=nbs/06_flow.ipynb
 NBS ?= $(wildcard nbs/[0-9]*.ipynb)
 outputs: $(STAMP)
-	$(BIN)/python -c "import sys; from cellfluxmm.cli import store_outputs; store_outputs(sys.argv[1:])" $(NBS)
+	$(BIN)/cellfluxmm outputs $(NBS)
 	@$(BIN)/nbdev_clean
 
 export: $(STAMP)

@@ -21,7 +21,7 @@ __all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'THREAD_VARS', 'STUDIES', 'PRESET_HEL
            'cmd_data_report', 'cmd_prepare', 'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'run_call',
            'cached_baselines', 'reproduce_steps', 'StepFailed', 'run_notebook', 'run_step_file', 'cpu_cores',
            'run_steps', 'default_jobs', 'cmd_reproduce', 'cmd_check', 'cmd_summary', 'study_parameters', 'cmd_study',
-           'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_bench', 'parser', 'main']
+           'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_outputs', 'cmd_bench', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -182,7 +182,7 @@ def _inverse_steps(preset:str, data_dir:Path, results:Path, figures:Path, k_prep
     tags = ['' if s == 0 else f' seed {s}' for s in range(seeds)]
     return steps + [Step('inverse table', artifact_key('inverse table', keys), 'inverse_table.ipynb',
                          {'preset': preset, 'out_dir': str(figures),
-                          'inverse_dirs': ','.join(str(run_folder(results, 'full_unseen', s)/'inverse') for s in range(seeds))},
+                          'inverse_dirs': [str(run_folder(results, 'full_unseen', s)/'inverse') for s in range(seeds)]},
                          after=tuple(f'inverse{t}' for t in tags))]
 
 # %% ../nbs/12_cli.ipynb #1dac7b4b
@@ -515,6 +515,13 @@ def store_outputs(paths, skip_flags=('slow',), progress:bool=True) -> list[Path]
         if progress: print(f'{fn.name}: outputs stored ({_fmt(time.time() - t0)})')
     return done
 
+# %% ../nbs/12_cli.ipynb #6854db6c
+def cmd_outputs(a):
+    "`cellfluxmm outputs NOTEBOOK...`: `store_outputs` (what `make outputs` runs; nbdev_clean after it)."
+    done = store_outputs(a.notebooks)
+    print(f"stored the outputs of {len(done)} notebook(s)")
+    return 0
+
 # %% ../nbs/12_cli.ipynb #8e8adb65
 def cmd_bench(a):
     from cellfluxmm.bench import run_bench
@@ -699,6 +706,9 @@ def parser() -> argparse.ArgumentParser:
     sm.add_argument('--readme', default='README.md', help='the README holding the summary block')
     sm.add_argument('--figures', default='figures', help='the folder holding table1_versus.csv')
     sm.set_defaults(fn=cmd_summary)
+    op = sub.add_parser('outputs', help="rerun component notebooks and store their outputs (tables, pictures) for readers")
+    op.add_argument('notebooks', nargs='+', help='the notebooks, e.g. nbs/06_flow.ipynb')
+    op.set_defaults(fn=cmd_outputs)
     sd = sub.add_parser('study', help='run a study notebook of nbs/paper/ with papermill (after `reproduce` for the demo ones)')
     sd.add_argument('name', choices=STUDIES, help='the study')
     sd.add_argument('--preset', help="the preset whose folders it reads and writes (the demo studies); none for real_l1000")

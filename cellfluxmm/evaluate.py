@@ -15,11 +15,11 @@ from .data import SplitDraws, images_to_uint16, replicate_reproducibility, write
 from .autoencoders import decode_latents
 from .sampler import EVALS_PER_STEP, generate, guidance_name
 from .prepare import EvalConfig, Prepared, load_ema_model, model_checkpoint
-from .provenance import write_provenance
+from .provenance import content_hash, write_provenance
 from .gene_baselines import PLATE_BASELINES, Effects, split_effects, calibration, choose_k_w, effect_predictions, gene_reference, choose_on_validation, point_baselines, residual_draws, split_pairs, validation_residuals
 from .sit import compound_condition, with_dose
 from .readout import FEATURES, ReadoutConfig, filled, fit_readout, readout, readout_fd, shift_correlation
-from .metrics import (InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
+from .metrics import (METRICS, InceptionExtractor, bootstrap_ci, conditional_fid, domain_extractor, energy_score,
     extract_features, extractor_rows, gene_metrics, image_metrics, inception_weights_path, mean_effect,
     nearest_compound_effect, real_floor, retrieval, rgb_scale, to_rgb8)
 
@@ -29,7 +29,7 @@ __all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'BASELINES_VERSION',
            'baseline_settings', 'baselines', 'compound_lookup', 'active_compounds', 'score', 'plate_baselines',
            'check_no_leaks', 'profile_baselines', 'by_seen', 'choice_split', 'selection_config', 'sampler_name',
            'choose_sampler', 'evaluate', 'draw_scores', 'more_draws', 'readout_effects', 'readout_calibration',
-           'record_evaluation']
+           'record_evaluation', 'evaluated']
 
 # %% ../nbs/10_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -377,13 +377,12 @@ def sampler_name(solver:str, n_steps:int) -> str:
 
 # %% ../nbs/10_evaluate.ipynb #d341f92d
 def choose_sampler(t:pd.DataFrame, # one row per sampler: 'velocity evaluations' and a column per score
-                   noise:dict, # score column -> its noise level
-                   higher:tuple=('Pearson delta',), # scores where higher is better (lower elsewhere)
+                   noise:dict, # score label (of `metrics.METRICS`, which says which way is better) -> its noise level
                    tie:str='readout FD', # the score that breaks a tie in cost (lower wins)
                   ) -> tuple[pd.Series, object]:
     "Which rows of `t` are good enough (within `noise` of the costliest, or better), and the cheapest of them."
     ref = t.loc[t['velocity evaluations'].idxmax()]
-    worse = lambda r, k: (ref[k] - r[k]) if k in higher else (r[k] - ref[k])
+    worse = lambda r, k: (ref[k] - r[k]) if METRICS[k].higher else (r[k] - ref[k])
     ok = pd.Series([all(worse(r, k) <= noise[k] for k in noise) for _, r in t.iterrows()], index=t.index)
     cheap = t[ok & (t['velocity evaluations'] == t.loc[ok, 'velocity evaluations'].min())]
     return ok, (cheap[tie].idxmin() if cheap[tie].notna().all() else cheap.index[0])
@@ -577,3 +576,10 @@ def record_evaluation(out:Path, prep:Prepared, run_dir:str|Path, run, cfg:EvalCo
     scores = {k: v for k, v in json.loads((out/'metrics.json').read_text()).items() if k not in TIMING_KEYS}
     seeds = {**prep.seeds(), 'model': run.train.seed, 'evaluation': cfg.seed}
     return write_provenance(out, arts, seeds, {'scores': artifact_key(scores)}, variant=run.variant, preset=prep.preset)
+
+# %% ../nbs/10_evaluate.ipynb #3fd19a95
+def evaluated(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig, progress:bool=True) -> dict:
+    "`evaluate`'s metrics for the run's best checkpoint under `cfg`, evaluated into `out_dir` once (again when either changes)."
+    key = {'checkpoint': content_hash(Path(run_dir)/'best'/'ema.safetensors'), 'eval': cfg.to_dict()}
+    out = cached(out_dir, key, lambda f: evaluate(run_dir, prep, f, cfg, progress=progress), lambda f: f)
+    return json.loads((Path(out)/'metrics.json').read_text())

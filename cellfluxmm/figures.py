@@ -12,7 +12,7 @@ from .core import atomic_path, stored_key
 from .data import PackedStore, read_fields
 from .flow import VARIANTS
 from .gene_baselines import PLATE_BASELINES
-from .metrics import SAMPLE_COUNTS, rgb_scale, sample_tag, to_rgb8
+from .metrics import METRICS, SAMPLE_COUNTS, dotted, rgb_scale, sample_tag, to_rgb8
 from .provenance import ARTIFACT_ORDER, first_divergence, read_provenance
 
 # %% auto #0
@@ -91,15 +91,7 @@ def load_results(results_dir:str|Path, variants=tuple(VARIANT_NAMES), verbose:bo
         )
     return out
 
-def _get(d:dict, path:str):
-    "d['a']['b'] for path 'a.b' (keys may hold dots themselves, as 'fid_2.5K'); None where missing."
-    if not isinstance(d, dict): return None
-    if path in d: return d[path]
-    parts = path.split('.')
-    for i in range(len(parts) - 1, 0, -1):
-        head = '.'.join(parts[:i])
-        if head in d: return _get(d[head], '.'.join(parts[i:]))
-    return None
+_get = dotted   # a nested metric by its path (`metrics.dotted`)
 
 def _seed_stats(runs:list, path:str) -> tuple[float, float, int]:
     "(mean, standard deviation, count) of a metric over seeds; sd is NaN for one seed."
@@ -134,13 +126,9 @@ def table1(results:dict) -> pd.DataFrame:
     paper = {f'paper: {n}': v for n, v in PAPER_TABLE1.items()}
     return _table(results, cols, extra=paper)
 
-SPECIFICITY_COLUMNS = {
-    'FID 1K': 'fid_1K', 'FID within MoA': 'fid_per_moa', 'MoA accuracy': 'moa_accuracy',
-    'readout FD': 'readout_fd', 'image top-1': 'image_retrieval.top1', 'image mean rank': 'image_retrieval.mean_rank',
-    'gene MAE': 'gene_mae', 'Pearson delta': 'gene_pearson_delta',
-    'energy score': 'gene_energy', 'gene top-1': 'gene_retrieval.top1', 'gene top-5': 'gene_retrieval.top5',
-    'gene mean rank': 'gene_retrieval.mean_rank',
-}
+SPECIFICITY_COLUMNS = {l: METRICS[l].key for l in (
+    'FID 1K', 'FID within MoA', 'MoA accuracy', 'readout FD', 'image top-1', 'image mean rank', 'gene MAE', 'Pearson delta',
+    'energy score', 'gene top-1', 'gene top-5', 'gene mean rank')}
 
 def specificity_table(results:dict, active:bool=False) -> pd.DataFrame:
     "Specificity and distribution scores of every variant and baseline, on all test pairs or the active compounds' (`active`), with chance."

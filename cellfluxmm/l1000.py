@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import Config, cached, ridge_fit
-from .provenance import content_hash
 from .data import PackedStore, SplitConfig
 from .metrics import gene_metrics
 from .prepare import Preset, build_run, get_preset, prepare
 from .train import train
-from .evaluate import choice_split, evaluate, profile_baselines, selection_config, test_pairs
+from .evaluate import choice_split, evaluate, evaluated, profile_baselines, selection_config, test_pairs
 from .gene_baselines import (NEIGHBOUR_KS, SHRINK_WEIGHTS, crps_ensemble, gene_reference, interval_hits,
                                        neighbour_effect, residual_draws, shrunk, split_effects, split_pairs)
 
@@ -24,8 +23,8 @@ from .gene_baselines import (NEIGHBOUR_KS, SHRINK_WEIGHTS, crps_ensemble, gene_r
 __all__ = ['DEV_SEEDS', 'REPORT_SEEDS', 'METHOD_LABELS', 'SHRUNK', 'PER_COMPOUND', 'DISTRIBUTIONAL', 'METRICS', 'LOWER_BETTER',
            'SAMPLER_GRID', 'DRAW_COUNTS', 'BenchmarkConfig', 'split_sizes', 'split_store', 'dose_prior',
            'benchmark_baselines', 'choose_benchmark', 'profile_scores', 'seed_table', 'nested_interval', 'differences',
-           'evaluated', 'score_seed', 'run_benchmark', 'summarize', 'benchmark_markdown', 'plot_benchmark',
-           'study_candidates', 'preset_setting', 'preset_study', 'chosen_settings', 'study_table']
+           'score_seed', 'run_benchmark', 'summarize', 'benchmark_markdown', 'plot_benchmark', 'study_candidates',
+           'preset_setting', 'preset_study', 'chosen_settings', 'study_table']
 
 # %% ../nbs/16_l1000.ipynb #5822d2df
 DEV_SEEDS = (0, 1, 2)                  # split seeds whose validation profiles made the `l1000` preset's choices
@@ -187,11 +186,6 @@ def _ae_points(prep, points:dict, real_rows:np.ndarray, genes:np.ndarray) -> dic
         out = {f'{k}_ae': ae(torch.from_numpy(points[k].astype(np.float32))).numpy() for k in ('compound_mean', 'ridge_dose')}
         out['ae_reconstruction'] = ae.decode(torch.from_numpy(np.asarray(prep.cache.genes)[real_rows])).numpy()
     return out
-
-def evaluated(run_dir:str|Path, prep, out_dir:str|Path, cfg, progress:bool=True) -> Path:
-    "`out_dir`, holding `evaluate`'s outputs for the run's best checkpoint under `cfg`: made once, again when either changes."
-    key = {'checkpoint': content_hash(Path(run_dir)/'best'/'ema.safetensors'), 'eval': cfg.to_dict()}
-    return cached(out_dir, key, lambda f: evaluate(run_dir, prep, f, cfg, progress=progress), lambda f: f)
 
 def score_seed(prep, eval_dir:str|Path, kind:str, seed:int, nodose_dir:str|Path|None=None) -> tuple[pd.DataFrame, dict]:
     "Per-profile scores (`profile_scores`) of the model evaluated in `eval_dir` and of every baseline on its test profiles; the validation choices."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_metrics.ipynb #15972735
 from __future__ import annotations
-import os, warnings
+import os, typing, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -20,12 +20,12 @@ from .core import N_TEST, RGB_CHANNELS, Config, atomic_path, cached, channel_ind
 from .data import PackedStore
 
 # %% auto #0
-__all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'SAMPLE_COUNTS', 'rgb_scale', 'to_rgb8', 'inception_weights_path',
+__all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'SAMPLE_COUNTS', 'METRICS', 'rgb_scale', 'to_rgb8', 'inception_weights_path',
            'InceptionExtractor', 'DomainExtractorConfig', 'DomainExtractor', 'extractor_rows', 'train_domain_extractor',
            'save_domain_extractor', 'load_domain_extractor', 'domain_extractor', 'extract_features',
            'fid_from_features', 'kid_subset_size', 'kid_from_features', 'describe', 'sample_tag', 'image_metrics',
            'real_floor', 'conditional_fid', 'gene_metrics', 'mean_effect', 'tanimoto', 'nearest_compound_effect',
-           'retrieval', 'energy_score', 'bootstrap_ci']
+           'retrieval', 'energy_score', 'bootstrap_ci', 'Metric', 'dotted', 'metric_values']
 
 # %% ../nbs/08_metrics.ipynb #3c8ad950
 def rgb_scale(images:np.ndarray, q:float=99.9) -> np.ndarray:
@@ -327,3 +327,39 @@ def bootstrap_ci(
     boots = s[rng.integers(0, len(s), (n_boot, len(s)))].mean(1)
     lo, hi = np.percentile(boots, [50 * (1 - level), 50 * (1 + level)])
     return float(s.mean()), float(lo), float(hi)
+
+# %% ../nbs/08_metrics.ipynb #dd5cd7df
+@dataclass(frozen=True)
+class Metric:
+    "A score as tables and studies name it: its key in a method's metrics and which way is better."
+    key: str              # path in a method's metrics.json entry, e.g. 'gene_retrieval.mean_rank'
+    higher: bool = False  # True: higher is better (a correlation, an accuracy); False: lower is (a distance, an error)
+
+# %% ../nbs/08_metrics.ipynb #05357462
+METRICS = {
+    'FID 1K': Metric('fid_1K'), 'FID within MoA': Metric('fid_per_moa'), 'MoA accuracy': Metric('moa_accuracy', True),
+    'readout FD': Metric('readout_fd'), 'image top-1': Metric('image_retrieval.top1', True),
+    'image mean rank': Metric('image_retrieval.mean_rank'), 'gene MAE': Metric('gene_mae'),
+    'Pearson delta': Metric('gene_pearson_delta', True), 'energy score': Metric('gene_energy'), 'CRPS': Metric('gene_crps'),
+    'gene top-1': Metric('gene_retrieval.top1', True), 'gene top-5': Metric('gene_retrieval.top5', True),
+    'gene mean rank': Metric('gene_retrieval.mean_rank'),
+    'r cell count (MoA)': Metric('readout_r_moa.cell_count', True), 'r elongation (MoA)': Metric('readout_r_moa.elongation', True),
+}
+
+# %% ../nbs/08_metrics.ipynb #08dfa076
+def dotted(d:dict, path:str):
+    "d['a']['b'] for path 'a.b' (keys may hold dots themselves, as 'fid_2.5K'); None where missing."
+    if not isinstance(d, dict): return None
+    if path in d: return d[path]
+    parts = path.split('.')
+    for i in range(len(parts) - 1, 0, -1):
+        head = '.'.join(parts[:i])
+        if head in d: return dotted(d[head], '.'.join(parts[i:]))
+    return None
+
+# %% ../nbs/08_metrics.ipynb #e841793b
+def metric_values(m:dict, # one method's entry of metrics.json (e.g. metrics['model'])
+                  labels:typing.Iterable[str], # labels of METRICS
+                 ) -> dict:
+    "{label: value} of a method's scores (None where it has none)."
+    return {l: dotted(m, METRICS[l].key) for l in labels}
