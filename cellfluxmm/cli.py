@@ -396,7 +396,8 @@ def cmd_study(a):
     given = {k: yaml.safe_load(v) for k, v in (a.param or [])}
     params = study_parameters(a.name, a.preset, given)
     out = Path('results')/(a.preset or a.name)/f'{a.name}.ipynb'; out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"study {a.name}: {params}; the executed notebook goes to {out}")
+    os.environ.update({v: str(a.threads) for v in THREAD_VARS})   # the kernel, a child, reads them as it starts
+    print(f"study {a.name}: {params}; {a.threads} thread(s); the executed notebook goes to {out}")
     try: run_notebook(paper_notebooks()/f'{a.name}.ipynb', out, params, progress_bar=not a.quiet)
     except Exception as e:
         o = _outcome(e)
@@ -714,6 +715,8 @@ def parser() -> argparse.ArgumentParser:
     sd.add_argument('--preset', help="the preset whose folders it reads and writes (the demo studies); none for real_l1000")
     sd.add_argument('-p', '--param', nargs=2, action='append', metavar=('KEY', 'VALUE'),
                     help="a notebook parameter, its value read as YAML; repeat for several")
+    sd.add_argument('--threads', type=int, default=os.cpu_count() or 1,
+                    help="torch and BLAS threads of the study's kernel (default: every core; 1 where another job shares them)")
     sd.add_argument('--quiet', action='store_true', help='no progress bar')
     sd.set_defaults(fn=cmd_study)
     return _formatted(p)
