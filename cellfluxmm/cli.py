@@ -21,7 +21,7 @@ __all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'THREAD_VARS', 'STUDIES', 'PRESET_HEL
            'cmd_data_report', 'cmd_prepare', 'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'run_call',
            'cached_baselines', 'reproduce_steps', 'StepFailed', 'run_notebook', 'run_step_file', 'cpu_cores',
            'run_steps', 'default_jobs', 'cmd_reproduce', 'cmd_check', 'cmd_summary', 'study_parameters', 'cmd_study',
-           'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_outputs', 'cmd_bench', 'parser', 'main']
+           'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_outputs', 'cmd_bench', 'parser']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -539,7 +539,7 @@ def cmd_bench(a):
     print(text)
     return 0
 
-# %% ../nbs/12_cli.ipynb #2563b6b8
+# %% ../nbs/12_cli.ipynb #016b6d44
 class _Help(argparse.HelpFormatter):
     "Help that shows each option's default where it has a real one and the help text does not say it already."
     def _get_help_string(self, action):
@@ -560,26 +560,32 @@ PRESET_HELP = ("smoke: seconds, the plumbing only; demo: the simulated screen on
                "with 1,000 whole compounds held out, conditioned on compound features; l1000: real L1000 profiles "
                "alone, the gene-only model on a CPU; paper: the paper's model, real data, a GPU node")
 
-def parser() -> argparse.ArgumentParser:
-    "The argument parser of the `cellfluxmm` command."
-    p = argparse.ArgumentParser(prog='cellfluxmm', description='Multimodal perturbation modelling with rectified flow.')
-    p.add_argument('--version', action='version', version=f'cellfluxmm {cellfluxmm.__version__}')
-    sub = p.add_subparsers(dest='cmd', required=True)
-    QUIET = 'no progress bars'
-    DATA = 'the data folder: it holds the store as store/ and what `prepare` makes of it'
+_QUIET = 'no progress bars'
+_DATA = 'the data folder: it holds the store as store/ and what `prepare` makes of it'
+
+# %% ../nbs/12_cli.ipynb #fc0a533c
+def _data_commands(sub):
+    "`cellfluxmm data simulate|build|report`."
     d = sub.add_parser('data', help='simulate or build a packed store').add_subparsers(dest='data_cmd', required=True)
     s = d.add_parser('simulate', help='simulate a Cell Painting + L1000 screen into DATA/store')
     s.add_argument('--preset', default='smoke', choices=list(SIM_PRESETS), help='simulation size')
-    s.add_argument('--data', '--out', dest='data', help=DATA + ' (default data/PRESET)')
+    s.add_argument('--data', '--out', dest='data', help=_DATA + ' (default data/PRESET)')
     s.add_argument('--seed', type=int, help="simulation seed (default: the preset's)")
     s.add_argument('--force', action='store_true', help='replace a store that another simulation or a build made')
-    s.add_argument('--quiet', action='store_true', help=QUIET)
+    s.add_argument('--quiet', action='store_true', help=_QUIET)
     s.set_defaults(fn=cmd_data_simulate)
+    _build_command(d)
+    r = d.add_parser('report', help="print a store's summary and data report")
+    r.add_argument('data', help='a data folder, or a store folder'); r.set_defaults(fn=cmd_data_report)
+
+# %% ../nbs/12_cli.ipynb #b224ab8b
+def _build_command(d):
+    "`cellfluxmm data build`: a store from real files."
     b = d.add_parser('build', help='build DATA/store from real data: an L1000 file, with Cell Painting images or alone')
     b.add_argument('--l1000', required=True, help='L1000 profiles: GCTX, GCT, or the curated CSV / parquet')
     b.add_argument('--load-data', help='CellProfiler load_data CSV of the images (omit both this and --images for a store of L1000 profiles alone)')
     b.add_argument('--images', help='a folder of microscope-named TIFFs <plate>_<well>_s<site>_w<1-5><id>.tif, instead of --load-data')
-    b.add_argument('--data', '--out', dest='data', required=True, help=DATA)
+    b.add_argument('--data', '--out', dest='data', required=True, help=_DATA)
     b.add_argument('--platemap', help='compound and dose per plate and well (a platemap CSV or a Cell Painting profile CSV)')
     b.add_argument('--image-root', help='folder that relative PathName_* columns are resolved against')
     b.add_argument('--size', type=int, default=256, help='crop size in pixels (default 256)')
@@ -593,17 +599,19 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument('--n-val', type=int, help='validation pairs or compounds (default 500 with images, 0 without)')
     b.add_argument('--seed', type=int, default=0, help='seed of the site choice, the crops and the split')
     b.add_argument('--force', action='store_true', help='replace an existing store')
-    b.add_argument('--quiet', action='store_true', help=QUIET)
+    b.add_argument('--quiet', action='store_true', help=_QUIET)
     b.set_defaults(fn=cmd_data_build)
-    r = d.add_parser('report', help="print a store's summary and data report")
-    r.add_argument('data', help='a data folder, or a store folder'); r.set_defaults(fn=cmd_data_report)
+
+# %% ../nbs/12_cli.ipynb #024997d5
+def _pipeline_commands(sub):
+    "`cellfluxmm prepare`, `train`, `evaluate` (a reproduction's steps, one at a time) and `bench`."
     pp = sub.add_parser('prepare', help='prepare a data folder: store, autoencoders, latent cache')
     pp.add_argument('--preset', default='demo', choices=list(PRESETS), help=PRESET_HELP)
-    pp.add_argument('--data', help=DATA + ' (default data/PRESET)')
+    pp.add_argument('--data', help=_DATA + ' (default data/PRESET)')
     pp.add_argument(
         '--force', action='store_true', help='replace what the folder holds if another preset or other settings made it'
     )
-    pp.add_argument('--quiet', action='store_true', help=QUIET)
+    pp.add_argument('--quiet', action='store_true', help=_QUIET)
     pp.set_defaults(fn=cmd_prepare)
     tp = sub.add_parser(
         'train', help='train one variant on a prepared data folder (works under accelerate launch / torchrun)'
@@ -611,50 +619,56 @@ def parser() -> argparse.ArgumentParser:
     tp.add_argument('--preset', default='demo', choices=list(PRESETS), help=PRESET_HELP)
     tp.add_argument('--variant', default='full', choices=list(VARIANT_ORDER), help="Table 1's row: full model or an ablation")
     tp.add_argument('--beta', type=float, help="weight of the gene loss (default: the variant's)")
-    tp.add_argument('--data', help=DATA + ', prepared for PRESET (default data/PRESET)')
+    tp.add_argument('--data', help=_DATA + ', prepared for PRESET (default data/PRESET)')
     tp.add_argument('--out', help='the run folder: checkpoints, log, run.json (default results/PRESET/VARIANT)')
     tp.add_argument('--steps', type=int, help="optimiser steps (default: the preset's)")
     tp.add_argument('--seed', type=int, help="training seed (default: the preset's)")
     tp.add_argument('--device', default='auto', help='auto (CUDA when present), cpu or cuda')
-    tp.add_argument('--quiet', action='store_true', help=QUIET)
+    tp.add_argument('--quiet', action='store_true', help=_QUIET)
     tp.set_defaults(fn=cmd_train)
     ep = sub.add_parser('evaluate', help="score a trained run's test split against the baselines; writes metrics.json")
     ep.add_argument('--preset', default='demo', choices=list(PRESETS), help=PRESET_HELP)
     ep.add_argument('--variant', default='full', choices=list(VARIANT_ORDER), help='used for the default run folder')
-    ep.add_argument('--data', help=DATA + ', prepared for PRESET (default data/PRESET)')
+    ep.add_argument('--data', help=_DATA + ', prepared for PRESET (default data/PRESET)')
     ep.add_argument('--run', help='the run folder (default results/PRESET/VARIANT)')
     ep.add_argument('--out', help='where the outputs go (default RUN/eval)')
     ep.add_argument('--draws', type=int, help="draws per test pair (default: the preset's); > 1 also scores their mean")
     ep.add_argument('--steps', type=int, help="sampler steps (default: the preset's, with its solver)")
     ep.add_argument('--device', help="auto, cpu or cuda (default: the preset's, auto)")
-    ep.add_argument('--quiet', action='store_true', help=QUIET)
+    ep.add_argument('--quiet', action='store_true', help=_QUIET)
     ep.set_defaults(fn=cmd_evaluate)
     bp = sub.add_parser('bench', help='measure the speed and memory of the hot paths; prints JSON')
     bp.add_argument('--preset', default='demo', help=PRESET_HELP)
-    bp.add_argument('--data', help=DATA + ' (default data/PRESET)')
+    bp.add_argument('--data', help=_DATA + ' (default data/PRESET)')
     bp.add_argument('--out', help='also write the JSON to this file')
     bp.add_argument('--eval-pairs', type=int, default=1000, help='test pairs the evaluation timing samples')
     bp.add_argument('--no-paper-sizes', action='store_true', help='skip the paper-sized SiT step (slow on a CPU)')
     bp.set_defaults(fn=cmd_bench)
-    def run_args(x, roles):
-        x.add_argument('--run', required=True, help='a trained run folder (e.g. results/demo/full)')
-        x.add_argument('--data', help='its prepared data folder (default: the one the run recorded)')
-        x.add_argument('--image-plate', help='controls: the control images of this Cell Painting plate')
-        x.add_argument('--gene-plate', help='controls: the control profiles of this L1000 plate')
-        x.add_argument('--k', type=int, default=4, help='control wells taken per plate (default 4)')
-        for role in ('control', *roles):
-            x.add_argument(f'--{role}-images', nargs='+', help=f'{role} images: TIFF files of (5, H, W) fields')
-            x.add_argument(
-                f'--{role}-profiles', nargs=1, help=f'{role} profiles: a CSV (columns: gene symbols) or .h5ad'
-            )
-            x.add_argument(f'--{role}-image-rows', nargs='+', help=f'{role} images as rows of the store')
-            x.add_argument(f'--{role}-profile-rows', nargs='+', help=f'{role} profiles as rows of the store')
-        x.add_argument('--device', default='cpu', help='cpu or cuda'); x.add_argument('--quiet', action='store_true', help=QUIET)
 
+# %% ../nbs/12_cli.ipynb #ba4d5381
+def _run_args(x, roles:tuple):
+    "The options every command that uses a trained run shares: the run, its controls and the wells of `roles`."
+    x.add_argument('--run', required=True, help='a trained run folder (e.g. results/demo/full)')
+    x.add_argument('--data', help='its prepared data folder (default: the one the run recorded)')
+    x.add_argument('--image-plate', help='controls: the control images of this Cell Painting plate')
+    x.add_argument('--gene-plate', help='controls: the control profiles of this L1000 plate')
+    x.add_argument('--k', type=int, default=4, help='control wells taken per plate (default 4)')
+    for role in ('control', *roles):
+        x.add_argument(f'--{role}-images', nargs='+', help=f'{role} images: TIFF files of (5, H, W) fields')
+        x.add_argument(
+            f'--{role}-profiles', nargs=1, help=f'{role} profiles: a CSV (columns: gene symbols) or .h5ad'
+        )
+        x.add_argument(f'--{role}-image-rows', nargs='+', help=f'{role} images as rows of the store')
+        x.add_argument(f'--{role}-profile-rows', nargs='+', help=f'{role} profiles as rows of the store')
+    x.add_argument('--device', default='cpu', help='cpu or cuda'); x.add_argument('--quiet', action='store_true', help=_QUIET)
+
+# %% ../nbs/12_cli.ipynb #3c61fc4e
+def _model_commands(sub):
+    "`cellfluxmm predict`, `infer` and `screen`: a trained model used forwards and backwards."
     pr_ = sub.add_parser(
         'predict', help='generate the perturbed state of control cells under compounds (images + profiles)'
     )
-    run_args(pr_, ())
+    _run_args(pr_, ())
     pr_.add_argument('--compound', nargs='+', required=True, help='compound id(s) of the store')
     pr_.add_argument('--dose', type=float, help='dose in µM, for a dose-aware run (the l1000 preset on a multi-dose store); the paper model takes none')
     pr_.add_argument('--n', type=int, default=1, help='draws per compound (each from the next control well)')
@@ -665,7 +679,7 @@ def parser() -> argparse.ArgumentParser:
         ('screen', cmd_screen, ('target',), 'which compounds would produce a target phenotype'),
     ):
         x = sub.add_parser(name, help=f'rank candidate compounds: {what}; writes a CSV')
-        run_args(x, roles)
+        _run_args(x, roles)
         if name == 'screen': x.add_argument('--reference', help='a compound id whose real wells are the target')
         x.add_argument('--candidates', nargs='+', help='compound ids to rank (default: every compound of the store)')
         x.add_argument('--candidates-file', help='a text file of compound ids, one a line')
@@ -677,6 +691,10 @@ def parser() -> argparse.ArgumentParser:
                             "(0: the model alone, 1: the centroid; default: cellfluxmm.inverse.CALIBRATE)")
         x.add_argument('--out', required=True, help='the ranking, as CSV')
         x.set_defaults(fn=fn)
+
+# %% ../nbs/12_cli.ipynb #fb8c2918
+def _reproduce_command(sub):
+    "`cellfluxmm reproduce`: Table 1 and Figure 2, every step."
     rp = sub.add_parser('reproduce', help="reproduce the paper's Table 1 and Figure 2")
     rp.add_argument('--preset', default='demo', choices=[k for k in PRESETS if k != 'l1000'], help=PRESET_HELP)
     rp.add_argument(
@@ -697,6 +715,10 @@ def parser() -> argparse.ArgumentParser:
                     help='also train a full model that never saw some test compounds and evaluate perturbation inference '
                          'with it, per seed (figures/inverse.*, figures/screen.md; on the demo 26-29 minutes of one core per seed)')
     rp.set_defaults(fn=cmd_reproduce)
+
+# %% ../nbs/12_cli.ipynb #7ad98a43
+def _other_commands(sub):
+    "`cellfluxmm check`, `summary`, `outputs` and `study`."
     ck = sub.add_parser('check', help="compare a reproduction's Table 1 with the committed one: artifact hashes, then numbers")
     ck.add_argument('figures', nargs='?', default='figures', help="the folder holding the fresh table1.csv and table1_provenance.json")
     ck.add_argument('--reference', help='a folder holding the reference table (default: FIGURES itself at git revision --rev)')
@@ -719,12 +741,12 @@ def parser() -> argparse.ArgumentParser:
                     help="torch and BLAS threads of the study's kernel (default: every core; 1 where another job shares them)")
     sd.add_argument('--quiet', action='store_true', help='no progress bar')
     sd.set_defaults(fn=cmd_study)
-    return _formatted(p)
 
-def main(argv:list[str]|None=None) -> int:
-    "Entry point of the `cellfluxmm` command."
-    a = parser().parse_args(argv)
-    tune_runtime(get_device('auto'))  # allocator on CPU, TF32 on CUDA (see core)
-    try: return a.fn(a)
-    except (FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError) as e:
-        print(f'error: {e}', file=sys.stderr); return 2
+# %% ../nbs/12_cli.ipynb #18802bf5
+def parser() -> argparse.ArgumentParser:
+    "The argument parser of the `cellfluxmm` command: one builder per group of commands, in the order --help lists them."
+    p = argparse.ArgumentParser(prog='cellfluxmm', description='Multimodal perturbation modelling with rectified flow.')
+    p.add_argument('--version', action='version', version=f'cellfluxmm {cellfluxmm.__version__}')
+    sub = p.add_subparsers(dest='cmd', required=True)
+    for build in (_data_commands, _pipeline_commands, _model_commands, _reproduce_command, _other_commands): build(sub)
+    return _formatted(p)
