@@ -446,7 +446,7 @@ def update_readme(readme:str|Path='README.md', figures_dir:str|Path='figures') -
     if new != text: p.write_text(new)
     return new != text
 
-# %% ../nbs/11_figures.ipynb #414778f4
+# %% ../nbs/11_figures.ipynb #ccb50976
 def pick_examples(per_pair:pd.DataFrame, n:int=6, strength:np.ndarray|None=None) -> pd.DataFrame:
     "Up to `n` test pairs of distinct perturbations, one per MoA when known: the one of largest `strength` (its real effect) among active compounds where given, else the first."
     pp = per_pair.assign(_s=np.zeros(len(per_pair)) if strength is None else np.asarray(strength, float))
@@ -455,6 +455,41 @@ def pick_examples(per_pair:pd.DataFrame, n:int=6, strength:np.ndarray|None=None)
     pp = pp.assign(_k=key.to_numpy()).sort_values(['_k', '_s'], ascending=[True, False], kind='stable')
     return pp.drop_duplicates('_k').head(n).drop(columns=['_k', '_s'])
 
+# %% ../nbs/11_figures.ipynb #db2bd850
+def _effect_sizes(pp:pd.DataFrame, adata) -> np.ndarray|None:
+    "Each pair's size of real expression change from its plate's controls (None without a plate reference)."
+    if adata is None or 'reference' not in adata.layers: return None
+    size = pd.Series(np.linalg.norm(adata.layers['real'] - adata.layers['reference'], axis=1),
+                     index=adata.obs.pair.astype(int).to_numpy())
+    return size.reindex(pp.pair.astype(int).to_numpy()).fillna(0).to_numpy()
+
+# %% ../nbs/11_figures.ipynb #d1339176
+def _field_panel(fig, cell, imgs:np.ndarray, j:int, scale, read:pd.DataFrame):
+    "Field j of `imgs` as an RGB composite in grid cell `cell`, its readout below it; the axes."
+    ax = fig.add_subplot(cell)
+    ax.imshow(to_rgb8(imgs[j:j + 1], scale)[0].permute(1, 2, 0).numpy()); ax.set_xticks([]); ax.set_yticks([])
+    m = read.iloc[j]
+    ax.set_xlabel(f"{m.cell_count:.0f} cells, area {m.cell_area:.0f}\nelong. {m.elongation:.2f}, Mito {m.intensity_Mito / 1e3:.1f}k",
+                  fontsize=5.5, labelpad=1)
+    return ax
+
+# %% ../nbs/11_figures.ipynb #4634f40d
+def _expression_panel(fig, cell, a, top_genes:int, first:bool):
+    "Predicted against real change from the plate's mean control of one pair's `top_genes` most changed genes."
+    ref = a.layers['reference' if 'reference' in a.layers else 'control']  # the plate's mean control
+    dr, dp = (a.layers['real'] - ref)[0], (a.X - ref)[0]
+    top = np.argsort(-np.abs(dr))[:top_genes]
+    ax = fig.add_subplot(cell)
+    ax.scatter(dr[top], dp[top], s=8); lim = max(np.abs(dr[top]).max(), np.abs(dp[top]).max()) * 1.1
+    ax.plot([-lim, lim], [-lim, lim], color='gray', lw=0.8, ls='--')
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.tick_params(labelsize=6)
+    ax.set_title(f'top {top_genes} genes, r = {np.corrcoef(dr[top], dp[top])[0, 1]:.2f}', fontsize=7)
+    if first: ax.set_ylabel('predicted change', fontsize=8)
+    ax.set_xlabel('real change', fontsize=8)
+
+# %% ../nbs/11_figures.ipynb #e73c24e8
 def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=None, n:int=6, top_genes:int=20):
     "Figure 2: control / real / generated RGB composites per perturbation, and predicted vs real expression change."
     import matplotlib.pyplot as plt
@@ -465,55 +500,24 @@ def figure2(store:PackedStore, eval_dir:str|Path, gene_eval_dir:str|Path|None=No
     pp = pd.read_parquet(ev/'per_pair.parquet').reset_index(drop=True)
     gdir = Path(gene_eval_dir or ev)
     adata = ad.read_h5ad(gdir/'predicted.h5ad') if (gdir/'predicted.h5ad').exists() else None
-    strength = None   # the size of each pair's real expression change from its plate's controls
-    if adata is not None and 'reference' in adata.layers:
-        size = pd.Series(np.linalg.norm(adata.layers['real'] - adata.layers['reference'], axis=1),
-                         index=adata.obs.pair.astype(int).to_numpy())
-        strength = size.reindex(pp.pair.astype(int).to_numpy()).fillna(0).to_numpy()
-    ex = pick_examples(pp, n, strength)
+    ex = pick_examples(pp, n, _effect_sizes(pp, adata))
     gen = read_fields(ev/'generated.zarr')
-    ctrl, real, fake = (
-        store.read_images(ex.ctrl_image),
-        store.read_images(ex.pert_image),
-        np.asarray(gen.get_orthogonal_selection((ex.index.to_numpy(),))),
-    )
-    scale = rgb_scale(np.concatenate([ctrl, real]), 99.5)
+    rows = (('control', store.read_images(ex.ctrl_image)), ('real perturbed', store.read_images(ex.pert_image)),
+            ('generated', np.asarray(gen.get_orthogonal_selection((ex.index.to_numpy(),)))))
+    scale = rgb_scale(np.concatenate([rows[0][1], rows[1][1]]), 99.5)
     rcfg = readout_config(store)
-    reads = [readout(x, rcfg) for x in (ctrl, real, fake)]
-    k = len(ex)
+    reads = [readout(x, rcfg) for _, x in rows]
+    k, nrow = len(ex), 4 if adata is not None else 3
     fig = plt.figure(figsize=(1.7 * k, 1.7 * 3 + (2.4 if adata is not None else 0)))
-    gs = fig.add_gridspec(
-        4 if adata is not None else 3, k, height_ratios=[1, 1, 1, 1.4][: 4 if adata is not None else 3]
-    )
+    gs = fig.add_gridspec(nrow, k, height_ratios=[1, 1, 1, 1.4][:nrow])
     for j in range(k):
-        for i, (lab, imgs) in enumerate((('control', ctrl), ('real perturbed', real), ('generated', fake))):
-            ax = fig.add_subplot(gs[i, j])
-            ax.imshow(to_rgb8(imgs[j:j + 1], scale)[0].permute(1, 2, 0).numpy()); ax.set_xticks([]); ax.set_yticks([])
-            m = reads[i].iloc[j]
-            ax.set_xlabel(f"{m.cell_count:.0f} cells, area {m.cell_area:.0f}\nelong. {m.elongation:.2f}, Mito {m.intensity_Mito / 1e3:.1f}k",
-                          fontsize=5.5, labelpad=1)
+        for i, (lab, imgs) in enumerate(rows):
+            ax = _field_panel(fig, gs[i, j], imgs, j, scale, reads[i])
             if j == 0: ax.set_ylabel(lab, fontsize=9)
             if i == 0:
-                ax.set_title(
-                    f"{ex.compound_id.iloc[j]}\n{ex.moa.iloc[j] if 'moa' in ex and pd.notna(ex.moa.iloc[j]) else ''}",
-                    fontsize=7,
-                )
-        if adata is not None:
-            a = adata[adata.obs.pair.astype(int) == int(ex.pair.iloc[j])]
-            if len(a):
-                ref = a.layers['reference' if 'reference' in a.layers else 'control']  # the plate's mean control
-                dr, dp = (a.layers['real'] - ref)[0], (a.X - ref)[0]
-                top = np.argsort(-np.abs(dr))[:top_genes]
-                ax = fig.add_subplot(gs[3, j])
-                ax.scatter(dr[top], dp[top], s=8); lim = max(np.abs(dr[top]).max(), np.abs(dp[top]).max()) * 1.1
-                ax.plot([-lim, lim], [-lim, lim], color='gray', lw=0.8, ls='--')
-                ax.set_xlim(-lim, lim)
-                ax.set_ylim(-lim, lim)
-                ax.tick_params(labelsize=6)
-                r = np.corrcoef(dr[top], dp[top])[0, 1]
-                ax.set_title(f'top {top_genes} genes, r = {r:.2f}', fontsize=7)
-                if j == 0: ax.set_ylabel('predicted change', fontsize=8)
-                ax.set_xlabel('real change', fontsize=8)
+                ax.set_title(f"{ex.compound_id.iloc[j]}\n{ex.moa.iloc[j] if 'moa' in ex and pd.notna(ex.moa.iloc[j]) else ''}", fontsize=7)
+        a = adata[adata.obs.pair.astype(int) == int(ex.pair.iloc[j])] if adata is not None else []
+        if len(a): _expression_panel(fig, gs[3, j], a, top_genes, j == 0)
     fig.suptitle(
         'Control, real and generated cells (DNA / RNA / ER) with their morphology readout, and expression change,\n'
         + ('for the active test compound of largest real effect in each MoA'
