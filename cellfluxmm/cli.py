@@ -21,7 +21,7 @@ __all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'THREAD_VARS', 'STUDIES', 'PRESET_HEL
            'cmd_data_report', 'cmd_prepare', 'cmd_evaluate', 'cmd_train', 'Step', 'paper_notebooks', 'run_call',
            'cached_baselines', 'reproduce_steps', 'StepFailed', 'run_notebook', 'run_step_file', 'cpu_cores',
            'run_steps', 'default_jobs', 'cmd_reproduce', 'cmd_check', 'cmd_summary', 'study_parameters', 'cmd_study',
-           'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_outputs', 'cmd_bench', 'parser']
+           'cmd_predict', 'cmd_infer', 'cmd_screen', 'store_outputs', 'cmd_outputs', 'cmd_bench', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -750,3 +750,12 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='cmd', required=True)
     for build in (_data_commands, _pipeline_commands, _model_commands, _reproduce_command, _other_commands): build(sub)
     return _formatted(p)
+
+# %% ../nbs/12_cli.ipynb #d686e17f
+def main(argv:list[str]|None=None) -> int:
+    "Entry point of the `cellfluxmm` command."
+    a = parser().parse_args(argv)
+    tune_runtime(get_device('auto'))  # allocator on CPU, TF32 on CUDA (see core)
+    try: return a.fn(a)
+    except (FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError) as e:
+        print(f'error: {e}', file=sys.stderr); return 2
