@@ -386,16 +386,10 @@ class StoreWriter:
             raise err
         return self._ctx.__exit__(typ, exc, tb)
 
-    def finish(self, image_obs:pd.DataFrame, genes:np.ndarray, gene_obs:pd.DataFrame, gene_vars:pd.DataFrame,
-               compounds:pd.DataFrame, split:SplitConfig, descriptors:np.ndarray|None=None,
-               report:DataReport|None=None, truth:dict|None=None, meta:dict|None=None) -> DataReport:
-        "Check and write the tables, pair and split; returns the report."
-        report = report if report is not None else DataReport()
+    def _checked(self, image_obs, genes, gene_obs, gene_vars, compounds, descriptors) -> tuple:
+        "The tables conformed to their columns and checked against each other: (image_obs, genes, gene_obs, gene_vars, compounds)."
         image_obs = conform(image_obs, IMAGE_OBS_COLUMNS, 'image_obs')
-        gene_obs, gene_vars = (
-            conform(gene_obs, GENE_OBS_COLUMNS, 'gene_obs'),
-            conform(gene_vars, GENE_VAR_COLUMNS, 'gene_vars'),
-        )
+        gene_obs, gene_vars = conform(gene_obs, GENE_OBS_COLUMNS, 'gene_obs'), conform(gene_vars, GENE_VAR_COLUMNS, 'gene_vars')
         compounds = conform(compounds, COMPOUND_COLUMNS, 'compounds')
         if len(image_obs) != self.n_images:
             raise ValueError(f"image_obs has {len(image_obs)} rows for {self.n_images} images")
@@ -413,6 +407,14 @@ class StoreWriter:
         if len(dup): raise ValueError(f"compounds: duplicated compound_id(s) {dup.tolist()[:5]}")
         if descriptors is not None and len(descriptors) != len(compounds):
             raise ValueError(f"descriptors has {len(descriptors)} rows for {len(compounds)} compounds")
+        return image_obs, genes, gene_obs, gene_vars, compounds
+
+    def finish(self, image_obs:pd.DataFrame, genes:np.ndarray, gene_obs:pd.DataFrame, gene_vars:pd.DataFrame,
+               compounds:pd.DataFrame, split:SplitConfig, descriptors:np.ndarray|None=None,
+               report:DataReport|None=None, truth:dict|None=None, meta:dict|None=None) -> DataReport:
+        "Check and write the tables, pair and split; returns the report."
+        report = report if report is not None else DataReport()
+        image_obs, genes, gene_obs, gene_vars, compounds = self._checked(image_obs, genes, gene_obs, gene_vars, compounds, descriptors)
         pi = make_pairs(image_obs, gene_obs, compounds.compound_id.tolist(), report)
         if len(pi) == 0: raise ValueError(f"no usable pairs: every treated image was dropped.\n{report}")
         gene_split, pair_split = hold_out_replicates(pi, assign_splits(pi.pairs, split), gene_obs, split.seed, report)
@@ -430,19 +432,11 @@ class StoreWriter:
         if truth: np.savez(t/'truth.npz', **truth)
         (t/'report.json').write_text(json.dumps(report.to_dict(), indent=2))
         manifest = {
-            'format': STORE_FORMAT,
-            'version': STORE_VERSION,
+            'format': STORE_FORMAT, 'version': STORE_VERSION,
             'build_id': content_hash(t),  # the bytes written: keys latent caches, alike for alike stores
-            'source': self.source,
-            'channels': list(CHANNELS),
-            'image_size': list(self.image_size),
-            'n_images': self.n_images,
-            'n_profiles': len(gene_obs),
-            'n_genes': len(gene_vars),
-            'n_compounds': len(compounds),
-            'n_pairs': len(pairs),
-            'split': split.to_dict(),
-            'meta': meta or {},
+            'source': self.source, 'channels': list(CHANNELS), 'image_size': list(self.image_size), 'n_images': self.n_images,
+            'n_profiles': len(gene_obs), 'n_genes': len(gene_vars), 'n_compounds': len(compounds), 'n_pairs': len(pairs),
+            'split': split.to_dict(), 'meta': meta or {},
         }
         (t/'manifest.json').write_text(json.dumps(manifest, indent=2))
         self._finished = True

@@ -295,25 +295,9 @@ def _check_record(d:Path, rec:dict, name:str, pr:Preset):
         raise FileExistsError(f"{d} was prepared with other settings of preset {name!r} (they differ in {changed}): "
                               f"`cellfluxmm prepare --preset {name} --data {d} --force` prepares it anew")
 
-# %% ../nbs/09_prepare.ipynb #dd727be6
-def prepare(preset:str|Preset,     # a preset name, or a Preset ('custom')
-            data_dir:str|Path,      # the data folder
-            force:bool=False,       # replace what the folder holds if it was made for another preset or settings
-            progress:bool=True, log=print,
-            seed:int=0,             # the whole pipeline's seed (`Preset.seeded`), for a preset given by name
-            store_from:str|Path|None=None,  # a data folder whose simulated store this one links to (seed 0's, say)
-           ) -> Prepared:
-    "Simulate (if a simulation preset), train the autoencoders and encode the latents, reusing every artifact that is current."
-    name, pr = _named(preset, seed)
-    d = data_folder(data_dir, log)
-    if store_from is not None and pr.sim and not (d/'store').exists():   # the same screen: shared, not simulated again
-        d.mkdir(parents=True, exist_ok=True); (d/'store').symlink_to(os.path.relpath(Path(store_from)/'store', d))
-    rec = json.loads((d/PREPARED_FILE).read_text()) if (d/PREPARED_FILE).exists() else None
-    if rec is not None and not force: _check_record(d, rec, name, pr)
-    if pr.sim: store = simulated_store(sim_config(pr.sim), d/'store', force, progress, log)
-    elif (d/'store'/'manifest.json').exists(): store = PackedStore(d/'store')
-    else: raise FileNotFoundError(f"preset {name!r} reads real data, and {d/'store'} holds no store: build it with "
-                                  f"`cellfluxmm data build ... --data {d}` (see the README)")
+# %% ../nbs/09_prepare.ipynb #2ebf3b5e
+def _image_autoencoder(store:PackedStore, pr:Preset, d:Path, progress:bool, log):
+    "The preset's image autoencoder for `store` in d/image_ae (the pretrained VAE calibrated, or the small one trained); None without images."
     sid = store.manifest['build_id']
     if not store.has_images:
         image_ae = None
@@ -344,6 +328,29 @@ def prepare(preset:str|Preset,     # a preset name, or a Preset ('custom')
             log,
             'the image autoencoder',
         )
+    return image_ae
+
+# %% ../nbs/09_prepare.ipynb #dd727be6
+def prepare(preset:str|Preset,     # a preset name, or a Preset ('custom')
+            data_dir:str|Path,      # the data folder
+            force:bool=False,       # replace what the folder holds if it was made for another preset or settings
+            progress:bool=True, log=print,
+            seed:int=0,             # the whole pipeline's seed (`Preset.seeded`), for a preset given by name
+            store_from:str|Path|None=None,  # a data folder whose simulated store this one links to (seed 0's, say)
+           ) -> Prepared:
+    "Simulate (if a simulation preset), train the autoencoders and encode the latents, reusing every artifact that is current."
+    name, pr = _named(preset, seed)
+    d = data_folder(data_dir, log)
+    if store_from is not None and pr.sim and not (d/'store').exists():   # the same screen: shared, not simulated again
+        d.mkdir(parents=True, exist_ok=True); (d/'store').symlink_to(os.path.relpath(Path(store_from)/'store', d))
+    rec = json.loads((d/PREPARED_FILE).read_text()) if (d/PREPARED_FILE).exists() else None
+    if rec is not None and not force: _check_record(d, rec, name, pr)
+    if pr.sim: store = simulated_store(sim_config(pr.sim), d/'store', force, progress, log)
+    elif (d/'store'/'manifest.json').exists(): store = PackedStore(d/'store')
+    else: raise FileNotFoundError(f"preset {name!r} reads real data, and {d/'store'} holds no store: build it with "
+                                  f"`cellfluxmm data build ... --data {d}` (see the README)")
+    sid = store.manifest['build_id']
+    image_ae = _image_autoencoder(store, pr, d, progress, log)
     def build_gene_ae(f):
         g = np.asarray(store.genes)
         gae, _ = train_gene_autoencoder(g[store.split_profile_rows('train')], g[store.split_profile_rows('val')],

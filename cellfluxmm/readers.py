@@ -436,6 +436,31 @@ def compound_table(t:GeneTable, gene_obs:pd.DataFrame, ids:typing.Sequence[str])
     return pd.DataFrame({'compound_id': list(ids), 'name': [str(names.get(c, c)) for c in ids],
                          'smiles': [clean(smiles.get(c)) for c in ids], 'moa': None})
 
+# %% ../nbs/03_readers.ipynb #03cac86f
+def _sites(ld:pd.DataFrame, image_root, seed:int, report:DataReport) -> tuple[pd.DataFrame, list]:
+    "The sites of a load_data table whose five channel files exist, picked per well (`pick_sites`): their image_obs rows and files."
+    ids = ld.Metadata_Plate + '/' + ld.Metadata_Well + '/s' + ld.Metadata_Site.astype(str)
+    present = np.array([all(f.exists() for f in site_files(r, image_root)) for _, r in ld.iterrows()])
+    report.drop('missing channel file', ids[~present])  # such a site is skipped; its well keeps its other sites
+    ld = pick_sites(ld[present], seed)
+    files = [site_files(r, image_root) for _, r in ld.iterrows()]
+    cid = ld.Metadata_broad_sample.map(core_id)
+    ctl = _is_control(cid)
+    img_obs = pd.DataFrame({'plate': ld.Metadata_Plate.to_numpy(), 'well': ld.Metadata_Well.to_numpy(),
+                            'site': ld.Metadata_Site.to_numpy(int), 'compound_id': np.where(ctl, CONTROL_ID, cid.astype(str)),
+                            'dose': np.where(ctl, 0.0, ld.Metadata_mmoles_per_liter.astype(float)), 'is_control': ctl})
+    return img_obs, files
+
+# %% ../nbs/03_readers.ipynb #a644174f
+def _intensity_ranges(img_obs:pd.DataFrame, files:list, image_size:int, norm_sample:int, rng) -> dict:
+    "Each plate's intensity range (`plate_ranges`) from `norm_sample` random crops of its sites."
+    ranges = {}
+    for p in img_obs.plate.unique():
+        rows = np.flatnonzero(img_obs.plate.to_numpy() == p)
+        sample = rng.choice(rows, min(norm_sample, len(rows)), replace=False)
+        ranges[p] = plate_ranges(np.stack([random_crop(read_site(files[i]), image_size, rng) for i in sample]))
+    return ranges
+
 # %% ../nbs/03_readers.ipynb #fddc1ef7
 def build_store(load_data:str|Path,        # CellProfiler load_data CSV, or a folder of microscope-named TIFFs
                 l1000:str|Path,            # GCTX, GCT or curated CSV/parquet
@@ -454,23 +479,7 @@ def build_store(load_data:str|Path,        # CellProfiler load_data CSV, or a fo
     "Build a packed store from Cell Painting images (load_data CSV or a TIFF folder) and an L1000 file."
     report, rng = DataReport(), rng_for(seed, 7)
     ld = read_load_data(folder_load_data(load_data, report) if Path(load_data).is_dir() else load_data, platemap)
-    ids = ld.Metadata_Plate + '/' + ld.Metadata_Well + '/s' + ld.Metadata_Site.astype(str)
-    present = np.array([all(f.exists() for f in site_files(r, image_root)) for _, r in ld.iterrows()])
-    report.drop('missing channel file', ids[~present])  # such a site is skipped; its well keeps its other sites
-    ld = pick_sites(ld[present], seed)
-    files = [site_files(r, image_root) for _, r in ld.iterrows()]
-    cid = ld.Metadata_broad_sample.map(core_id)
-    ctl = _is_control(cid)
-    img_obs = pd.DataFrame(
-        {
-            'plate': ld.Metadata_Plate.to_numpy(),
-            'well': ld.Metadata_Well.to_numpy(),
-            'site': ld.Metadata_Site.to_numpy(int),
-            'compound_id': np.where(ctl, CONTROL_ID, cid.astype(str)),
-            'dose': np.where(ctl, 0.0, ld.Metadata_mmoles_per_liter.astype(float)),
-            'is_control': ctl,
-        }
-    )
+    img_obs, files = _sites(ld, image_root, seed, report)
     gt = landmark_subset(read_l1000(l1000, sample_info), min_genes)
     gene_obs, profiles, gene_vars = gene_rows(gt, report, one_plate)
     both = sorted(set(img_obs.compound_id[~img_obs.is_control]) & set(gene_obs.compound_id[~gene_obs.is_control]))
@@ -480,26 +489,14 @@ def build_store(load_data:str|Path,        # CellProfiler load_data CSV, or a fo
     descriptors = compound_descriptors(compounds, fingerprint or FingerprintConfig(), report)
     if not isinstance(split, SplitConfig):
         split = SplitConfig(kind=split or 'pairs', n_test=min(N_TEST, len(both) // 4), n_val=min(500, len(both) // 10))
-    ranges = {}
-    for p in img_obs.plate.unique():  # first pass: each plate's intensity range from a sample of its crops
-        rows = np.flatnonzero(img_obs.plate.to_numpy() == p)
-        sample = rng.choice(rows, min(norm_sample, len(rows)), replace=False)
-        ranges[p] = plate_ranges(np.stack([random_crop(read_site(files[i]), image_size, rng) for i in sample]))
+    ranges = _intensity_ranges(img_obs, files, image_size, norm_sample, rng)   # a first pass over the sites
     crop_rng = rng_for(seed, 8)
     with StoreWriter(out, len(img_obs), (image_size, image_size), source='readers', overwrite=overwrite) as w:
         for i in tqdm(range(len(img_obs)), desc='reading sites', disable=not progress):
             w.write_images(
                 i, normalize(random_crop(read_site(files[i]), image_size, crop_rng), ranges[img_obs.plate[i]])[None]
             )
-        w.finish(
-            img_obs,
-            profiles,
-            gene_obs,
-            gene_vars,
-            compounds,
-            split,
-            descriptors=descriptors,
-            report=report,
+        w.finish(img_obs, profiles, gene_obs, gene_vars, compounds, split, descriptors=descriptors, report=report,
             meta={'load_data': str(load_data), 'l1000': str(l1000), 'platemap': str(platemap) if platemap else None,
                   'sample_info': str(sample_info) if sample_info else None,
                   'fingerprint': (fingerprint or FingerprintConfig()).to_dict() if descriptors is not None else None},
