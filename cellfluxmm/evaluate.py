@@ -89,6 +89,24 @@ def baseline_settings(cfg:EvalConfig) -> dict:
     "The evaluation settings the baselines depend on: all but the model's sampler and draws (so trying samplers reuses them)."
     return {k: v for k, v in cfg.to_dict().items() if k not in SAMPLER_FIELDS + DRAW_FIELDS}
 
+# %% ../nbs/10_evaluate.ipynb #496ee228
+def _descriptor_baselines(prep:Prepared, cfg:EvalConfig, tp:pd.DataFrame, trd:pd.DataFrame, progress:bool) -> dict:
+    "For compounds never trained on: the nearest training compound by descriptor, and a ridge from descriptors to the mean training effect; (fields, profiles) each."
+    st, genes, img_lat = prep.store, np.asarray(prep.store.genes), np.asarray(prep.cache.images)
+    tc = np.unique(trd.compound_idx)
+    by_cpd = lambda x: pd.DataFrame(x).groupby(trd.compound_idx.to_numpy()).mean().loc[tc].to_numpy()
+    per_cpd = by_cpd(genes[trd.pert_gene] - genes[trd.ctrl_gene])
+    per_img = by_cpd((img_lat[trd.pert_image] - img_lat[trd.ctrl_image]).reshape(len(trd), -1))
+    qd, td = st.descriptors[tp.compound_idx], st.descriptors[tc]
+    ctrl = img_lat[tp.ctrl_image]
+    z_nn = torch.from_numpy((ctrl + nearest_compound_effect(qd, td, per_img).reshape(ctrl.shape)).astype(np.float32))
+    (ci, ii, _), (cg, ig, _) = ridge_fit(td, per_img), ridge_fit(td, per_cpd)  # descriptors -> mean training effect
+    z_r = torch.from_numpy((ctrl + (qd @ ci + ii).reshape(ctrl.shape)).astype(np.float32))
+    return {'nearest_compound': (_decode(prep, z_nn, cfg.batch_size, progress, 'decoding nearest-compound baseline'),
+                                 genes[tp.ctrl_gene] + nearest_compound_effect(qd, td, per_cpd)),
+            'ridge_descriptors': (_decode(prep, z_r, cfg.batch_size, progress, 'decoding descriptor-ridge baseline'),
+                                  genes[tp.ctrl_gene] + qd @ cg + ig)}
+
 # %% ../nbs/10_evaluate.ipynb #49acda2c
 def baselines(prep:Prepared, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
     "Metrics of the model-free baselines and of the real-vs-real floor on the test pairs (cached in DATA/eval_baselines/<split>_<pairs>/)."
@@ -136,36 +154,7 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
         ),
     }
     unseen = ~tp.compound_id.isin(st.split_compounds('train')).to_numpy()
-    if unseen.any() and st.descriptors is not None:  # nearest training compound by descriptor
-        tc = np.unique(trd.compound_idx)
-        per_cpd = (
-            pd.DataFrame(genes[trd.pert_gene] - genes[trd.ctrl_gene])
-            .groupby(trd.compound_idx.to_numpy())
-            .mean()
-            .loc[tc]
-            .to_numpy()
-        )
-        per_img = (
-            pd.DataFrame((img_lat[trd.pert_image] - img_lat[trd.ctrl_image]).reshape(len(trd), -1))
-            .groupby(trd.compound_idx.to_numpy())
-            .mean()
-            .loc[tc]
-            .to_numpy()
-        )
-        qd, td = st.descriptors[tp.compound_idx], st.descriptors[tc]
-        z_nn = torch.from_numpy(
-            (
-                img_lat[tp.ctrl_image] + nearest_compound_effect(qd, td, per_img).reshape(img_lat[tp.ctrl_image].shape)
-            ).astype(np.float32)
-        )
-        preds['nearest_compound'] = (
-            _decode(prep, z_nn, cfg.batch_size, progress, 'decoding nearest-compound baseline'),
-            genes[tp.ctrl_gene] + nearest_compound_effect(qd, td, per_cpd),
-        )
-        (ci, ii, _), (cg, ig, _) = ridge_fit(td, per_img), ridge_fit(td, per_cpd)  # descriptors -> mean training effect
-        z_r = torch.from_numpy((img_lat[tp.ctrl_image] + (qd @ ci + ii).reshape(img_lat[tp.ctrl_image].shape)).astype(np.float32))
-        preds['ridge_descriptors'] = (_decode(prep, z_r, cfg.batch_size, progress, 'decoding descriptor-ridge baseline'),
-                                      genes[tp.ctrl_gene] + qd @ cg + ig)
+    if unseen.any() and st.descriptors is not None: preds.update(_descriptor_baselines(prep, cfg, tp, trd, progress))
     lookup, draws = compound_lookup(st, tp, LOOKUP_DRAWS, cfg.seed)
     if not unseen.all(): preds['compound_lookup'] = (st.read_images(lookup['image']), lookup['profile'])
     active = tp.compound_id.isin(active_compounds(st)).to_numpy()
@@ -387,7 +376,74 @@ def choose_sampler(t:pd.DataFrame, # one row per sampler: 'velocity evaluations'
     cheap = t[ok & (t['velocity evaluations'] == t.loc[ok, 'velocity evaluations'].min())]
     return ok, (cheap[tie].idxmin() if cheap[tie].notna().all() else cheap.index[0])
 
-# %% ../nbs/10_evaluate.ipynb #4daf52e3
+# %% ../nbs/10_evaluate.ipynb #b1f8c56a
+def _sampled(model, prep:Prepared, tp:pd.DataFrame, run, cfg:EvalConfig, device, progress:bool) -> tuple[dict, torch.Tensor, float]:
+    "Each test pair generated once from its drawn control: (the generated latents by modality, the conditions, seconds)."
+    img_lat, gene_lat = np.asarray(prep.cache.images), np.asarray(prep.cache.genes)
+    z0 = {}
+    if 'image' in run.flow.modalities: z0['image'] = torch.from_numpy(img_lat[tp.ctrl_image])
+    if 'gene' in run.flow.modalities: z0['gene'] = torch.from_numpy(gene_lat[tp.ctrl_gene])
+    y = condition(prep, tp, run.sit)
+    t0 = time.time()
+    gen = generate(model, z0, y, scale=cfg.guidance, n_steps=cfg.n_steps, solver=cfg.solver, batch_size=cfg.batch_size,
+                   device=device, progress=progress, source_noise=run.flow.source_noise,
+                   generator=torch.Generator().manual_seed(cfg.seed))
+    return gen, y, time.time() - t0
+
+# %% ../nbs/10_evaluate.ipynb #7d210bcb
+def _image_outputs(prep:Prepared, cfg:EvalConfig, gen:dict, tp:pd.DataFrame, run, out:Path, progress:bool) -> tuple:
+    "The generated fields decoded and written (OME-Zarr); (real features, generated features, the extractor, readouts, readout config)."
+    st = prep.store
+    imgs = _decode(prep, gen['image'].float(), cfg.batch_size, progress, 'decoding generated images')
+    net = _extractor(prep, cfg, progress)
+    scale = np.array(net.cfg.rgb_scale) if hasattr(net, 'cfg') else rgb_scale(st.read_images(st.pairs.image[:2000]))
+    real_imgs = st.read_images(tp.pert_image)
+    real_f, fake_f = (extract_features(net, to_rgb8(x, scale)) for x in (real_imgs, imgs))
+    rcfg = readout_config(st)
+    morph = {'real': readout(real_imgs, rcfg), 'fake': readout(imgs, rcfg), 'ref': readout_reference(st, tp, rcfg)}
+    write_ome_zarr(out/'generated.zarr', imgs, name=f'generated by {run.variant}', table='per_pair.parquet')
+    return real_f, fake_f, net, morph, rcfg
+
+# %% ../nbs/10_evaluate.ipynb #24632bcc
+def _gene_outputs(prep:Prepared, cfg:EvalConfig, gen:dict, tp:pd.DataFrame, per_pair:pd.DataFrame, ref, run_dir, run,
+                  out:Path) -> tuple:
+    "The generated profiles decoded, scored per pair and written (AnnData): (profiles, per-pair metrics, per_pair with them)."
+    st, genes = prep.store, np.asarray(prep.store.genes)
+    with torch.no_grad(): prof = prep.gene_ae.decode(gen['gene'].float()).numpy()
+    gm = gene_metrics(prof, genes[tp.pert_gene], ref, tp.compound_id.to_numpy(), cfg.top_k)
+    per_pair = pd.concat([per_pair, gm.drop(columns='pert')], axis=1)
+    uns = {'units': "the store's expression units (for LINCS level 4: robust z-scores against the plate population)",
+           'X': 'predicted profile (one draw)', 'layers': {'real': 'the real treated profile', 'control': 'the drawn control profile the prediction started from',
+                      'reference': "the mean control profile of the treated profile's plate (what changes are measured from)"},
+           'run': str(Path(run_dir).resolve()), 'preset': run.preset, 'variant': run.variant, 'n_steps': cfg.n_steps,
+           'cfg_scale': cfg.guidance, 'solver': cfg.solver, 'split': cfg.split, 'dose_units': 'µM'}
+    obs = per_pair.assign(well=st.gene_obs.well.to_numpy()[tp.pert_gene])
+    _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], obs, st, uns, ref)
+    return prof, gm, per_pair
+
+# %% ../nbs/10_evaluate.ipynb #4bdf69da
+def _draw_outputs(model, prep:Prepared, cfg:EvalConfig, tp:pd.DataFrame, y, prof, gm, ref, seen, active, morph, rcfg, run,
+                  device, base:dict, res:dict, out:Path, progress:bool) -> np.ndarray|None:
+    "More draws of the first `cfg.draw_pairs` pairs, scored into `res` (their mean, their calibration); the draws of all pairs, else None."
+    st, genes = prep.store, np.asarray(prep.store.genes)
+    n = min(cfg.draw_pairs or len(tp), len(tp))  # the first n test pairs (the draws' cost is the sampler's)
+    draws, ro_draws = more_draws(model, prep, tp.iloc[:n], y[:n], cfg, prof[:n], run.flow.modalities, device, progress,
+                                 run.flow.source_noise, rcfg if morph else None, morph['fake'].iloc[:n] if morph else None)
+    if n == len(tp):
+        mean = draws.mean(0)
+        gmm = gene_metrics(mean, genes[tp.pert_gene], ref, tp.compound_id.to_numpy(), cfg.top_k)
+        res['model_mean'] = {'n_draws': cfg.n_draws, **score(tp, cfg, genes, mean, active=active, ref=ref)}
+        if not seen.all(): res.update({f'{k}_mean': v for k, v in by_seen(seen, cfg, gm=gmm).items()})
+    res['draws'] = draw_scores(prep, tp.iloc[:n].reset_index(drop=True), cfg, prof[:n], draws,
+                               None if active is None else active[:n], base.get('baseline_choices'))
+    if ro_draws is not None:
+        res['draws']['readout'] = readout_calibration(st, tp.iloc[:n].reset_index(drop=True), cfg, rcfg, ro_draws,
+                                                      filled(morph['real'].iloc[:n]))
+    if not st.has_images:   # a store of profiles alone: the draws are small, kept for paired comparisons (`16_l1000`)
+        with atomic_path(out/'gene_draws.npy') as tmp, open(tmp, 'wb') as f: np.save(f, draws)
+    return draws if n == len(tp) else None  # the energy score of all pairs is that of one draw
+
+# %% ../nbs/10_evaluate.ipynb #af7b0dc6
 def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
     "Sample the test split with the run's best EMA model, score it, write the outputs; returns the metrics."
     cfg, out = cfg or prep.config.eval, Path(out_dir)
@@ -395,86 +451,27 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     tune_runtime(device)
     model, run = load_ema_model(run_dir, device)
     st, tp = prep.store, test_pairs(prep, cfg)
-    img_lat, gene_lat, genes = np.asarray(prep.cache.images), np.asarray(prep.cache.genes), np.asarray(st.genes)
-    mods = run.flow.modalities
-    z0 = {}
-    if 'image' in mods: z0['image'] = torch.from_numpy(img_lat[tp.ctrl_image])
-    if 'gene' in mods: z0['gene'] = torch.from_numpy(gene_lat[tp.ctrl_gene])
-    y = condition(prep, tp, run.sit)
-    t0 = time.time()
-    gen = generate(
-        model,
-        z0,
-        y,
-        scale=cfg.guidance,
-        n_steps=cfg.n_steps,
-        solver=cfg.solver,
-        batch_size=cfg.batch_size,
-        device=device,
-        progress=progress,
-        source_noise=run.flow.source_noise,
-        generator=torch.Generator().manual_seed(cfg.seed),
-    )
-    sample_s = time.time() - t0
+    genes = np.asarray(st.genes)
+    gen, y, sample_s = _sampled(model, prep, tp, run, cfg, device, progress)
     base = baselines(prep, cfg, progress)
-    res = {
-        'variant': run.variant,
-        'beta': run.flow.beta,
-        'modalities': list(mods),
-        'n_pairs': len(tp),
-        'extractor': base['extractor'],
-        'n_steps': cfg.n_steps,
-        'solver': cfg.solver,
-        'cfg_scale': cfg.guidance,
-        'sampling_seconds': round(sample_s, 1),
-    }
+    res = {'variant': run.variant, 'beta': run.flow.beta, 'modalities': list(run.flow.modalities), 'n_pairs': len(tp),
+           'extractor': base['extractor'], 'n_steps': cfg.n_steps, 'solver': cfg.solver, 'cfg_scale': cfg.guidance,
+           'sampling_seconds': round(sample_s, 1)}
     per_pair = tp[['pair', 'compound_id', 'dose', 'moa', 'plate', 'ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene']].copy()
     seen = tp.compound_id.isin(st.split_compounds('train')).to_numpy()
     per_pair['seen'] = seen
     active = tp.compound_id.isin(active_compounds(st)).to_numpy() if st.has_images else None
     if active is not None: per_pair['active'] = active
-    model_m, real_f, fake_f, gm, net, prof, draws, morph = {}, None, None, None, None, None, None, None
+    real_f = fake_f = gm = net = prof = draws = morph = rcfg = None
     ref = control_reference(st, tp) if 'gene' in gen else None
     out.mkdir(parents=True, exist_ok=True)
-    if 'image' in gen:
-        imgs = _decode(prep, gen['image'].float(), cfg.batch_size, progress, 'decoding generated images')
-        net = _extractor(prep, cfg, progress)
-        scale = np.array(net.cfg.rgb_scale) if hasattr(net, 'cfg') else rgb_scale(st.read_images(st.pairs.image[:2000]))
-        real_imgs = st.read_images(tp.pert_image)
-        real_f, fake_f = (extract_features(net, to_rgb8(x, scale)) for x in (real_imgs, imgs))
-        rcfg = readout_config(st)
-        morph = {'real': readout(real_imgs, rcfg), 'fake': readout(imgs, rcfg), 'ref': readout_reference(st, tp, rcfg)}
-        write_ome_zarr(out/'generated.zarr', imgs, name=f'generated by {run.variant}', table='per_pair.parquet')
+    if 'image' in gen: real_f, fake_f, net, morph, rcfg = _image_outputs(prep, cfg, gen, tp, run, out, progress)
     if 'gene' in gen:
-        with torch.no_grad(): prof = prep.gene_ae.decode(gen['gene'].float()).numpy()
-        gm = gene_metrics(prof, genes[tp.pert_gene], ref, tp.compound_id.to_numpy(), cfg.top_k)
-        per_pair = pd.concat([per_pair, gm.drop(columns='pert')], axis=1)
-        uns = {'units': "the store's expression units (for LINCS level 4: robust z-scores against the plate population)",
-               'X': 'predicted profile (one draw)', 'layers': {'real': 'the real treated profile', 'control': 'the drawn control profile the prediction started from',
-                          'reference': "the mean control profile of the treated profile's plate (what changes are measured from)"},
-               'run': str(Path(run_dir).resolve()), 'preset': run.preset, 'variant': run.variant, 'n_steps': cfg.n_steps,
-               'cfg_scale': cfg.guidance, 'solver': cfg.solver, 'split': cfg.split, 'dose_units': 'µM'}
-        obs = per_pair.assign(well=st.gene_obs.well.to_numpy()[tp.pert_gene])
-        _write_h5ad(out/'predicted.h5ad', prof, genes[tp.pert_gene], genes[tp.ctrl_gene], obs, st, uns, ref)
+        prof, gm, per_pair = _gene_outputs(prep, cfg, gen, tp, per_pair, ref, run_dir, run, out)
         if cfg.n_draws > 1:  # the mean of several draws, each from another control: a point prediction without sampling noise
-            n = min(cfg.draw_pairs or len(tp), len(tp))  # the first n test pairs (the draws' cost is the sampler's)
-            draws, ro_draws = more_draws(model, prep, tp.iloc[:n], y[:n], cfg, prof[:n], mods, device, progress,
-                                         run.flow.source_noise, rcfg if morph else None, morph['fake'].iloc[:n] if morph else None)
-            if n == len(tp):
-                mean = draws.mean(0)
-                gmm = gene_metrics(mean, genes[tp.pert_gene], ref, tp.compound_id.to_numpy(), cfg.top_k)
-                res['model_mean'] = {'n_draws': cfg.n_draws, **score(tp, cfg, genes, mean, active=active, ref=ref)}
-                if not seen.all(): res.update({f'{k}_mean': v for k, v in by_seen(seen, cfg, gm=gmm).items()})
-            res['draws'] = draw_scores(prep, tp.iloc[:n].reset_index(drop=True), cfg, prof[:n], draws,
-                                       None if active is None else active[:n], base.get('baseline_choices'))
-            if ro_draws is not None:
-                res['draws']['readout'] = readout_calibration(st, tp.iloc[:n].reset_index(drop=True), cfg, rcfg, ro_draws,
-                                                              filled(morph['real'].iloc[:n]))
-            if not st.has_images:   # a store of profiles alone: the draws are small, kept for paired comparisons (`16_l1000`)
-                with atomic_path(out/'gene_draws.npy') as tmp, open(tmp, 'wb') as f: np.save(f, draws)
-            if n < len(tp): draws = None  # the energy score of all pairs is that of one draw
-    model_m.update(score(tp, cfg, genes, prof, draws, real_f, fake_f, net, active, ref=ref, morph=morph))
-    res['model'] = model_m
+            draws = _draw_outputs(model, prep, cfg, tp, y, prof, gm, ref, seen, active, morph, rcfg, run, device, base, res,
+                                  out, progress)
+    res['model'] = score(tp, cfg, genes, prof, draws, real_f, fake_f, net, active, ref=ref, morph=morph)
     if not seen.all(): res.update(by_seen(seen, cfg, real_f, fake_f, gm))
     res.update({k: base[k] for k in base if k not in ('extractor', 'n_pairs')})
     with atomic_path(out/'per_pair.parquet') as tmp: per_pair.to_parquet(tmp)
@@ -482,6 +479,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     record_evaluation(out, prep, run_dir, run, cfg)
     return res
 
+# %% ../nbs/10_evaluate.ipynb #7251f35d
 def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray, draws:np.ndarray,
                 active:np.ndarray|None=None, choice:dict|None=None) -> dict:
     "Gene scores of one draw, of the mean of the draws and of the draws as a distribution (with CRPS and interval coverage), beside the point baselines and their distributions, on the pairs `tp`."
@@ -525,7 +523,7 @@ def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalCo
         if fields: ro.append(filled(readout(_decode(prep, g['image'].float(), cfg.batch_size, False, ''), rcfg)))
     return np.stack(out), (np.stack(ro) if fields else None)
 
-
+# %% ../nbs/10_evaluate.ipynb #6054c645
 def _write_h5ad(path, pred, real, ctrl, obs, st, uns=None, ref=None):
     import anndata as ad
 

@@ -266,57 +266,49 @@ def inverse_over_seeds(tables:typing.Sequence[pd.DataFrame]) -> pd.DataFrame:
     out.attrs['sd'] = (g.std(ddof=1) if len(tables) > 1 else g.mean() * np.nan).reset_index(drop=True)
     return out
 
-# %% ../nbs/15_inverse.ipynb #5a39d77b
-@torch.no_grad()
-def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=True, split:str='test',
-                       calibrate:float|typing.Sequence[float]=CALIBRATE,  # several: one row per value (choosing it)
-                       n_controls:int=4,  # control wells of its plate per query (the model draws once from each)
-                      ) -> dict:
-    "Rank the true compound of test queries among the query compounds, by modality, for the model and the baselines."
-    st, c = p.prep.store, p.prep.cache
+# %% ../nbs/15_inverse.ipynb #f44bfbc6
+def _queries(p:Predictor, split:str, seed:int, n_seen:int) -> tuple[SplitDraws, pd.DataFrame]:
+    "The split's draws and its queries: the pairs of every compound the run never saw and of the first `n_seen` seen ones, one per compound (`pos`: the pair's place in the split)."
+    st = p.prep.store
     sd = SplitDraws(st, split, seed)
     tp = pd.DataFrame(sd.take(0, np.arange(len(sd))))
     cid = st.compounds.compound_id.to_numpy()
-    unseen = set(p.run.exclude_compounds)
-    is_unseen = np.isin(cid[tp.compound_idx], list(unseen))
+    unseen = list(set(p.run.exclude_compounds))
+    is_unseen = np.isin(cid[tp.compound_idx], unseen)
     q = pd.concat([tp[is_unseen], tp[~is_unseen].head(n_seen)]).drop_duplicates('compound_idx')
-    q = q.assign(pos=q.index).reset_index(drop=True)  # pos: the pair's position in the split
-    q['seen'] = ~np.isin(cid[q.compound_idx], list(unseen))
-    cand = q.compound_idx.to_numpy()
-    C, Q = len(cand), len(q)
-    truth = np.arange(Q)  # query i's compound is candidate i
+    q = q.assign(pos=q.index).reset_index(drop=True)
+    q['seen'] = ~np.isin(cid[q.compound_idx], unseen)
+    return sd, q
+
+# %% ../nbs/15_inverse.ipynb #7c9e1d86
+@torch.no_grad()
+def _generated(p:Predictor, q:pd.DataFrame, sd:SplitDraws, cand:np.ndarray, K:int, progress:bool) -> tuple[dict, dict, dict, float]:
+    "Every query's K controls moved under every candidate in one batched generation, described: (generated (Q, C, K, D), observed (Q, D), the controls' mean (Q, D), seconds)."
+    c, C, Q = p.prep.cache, len(cand), len(q)
     img, gene = torch.from_numpy(np.asarray(c.images)), torch.from_numpy(np.asarray(c.genes))
-    K = n_controls
-    if K < 1: raise ValueError(f"n_controls must be at least 1, got {K}")
     # a query's controls: its pair's drawn control, and the controls drawn for the same pair in the next epochs
     draws = [q] + [pd.DataFrame(sd.take(e, q.pos.to_numpy())) for e in range(1, K)]
     z0 = {m: lat[np.stack([d[f'ctrl_{m}'].to_numpy() for d in draws], 1)] for m, lat in (('image', img), ('gene', gene))}
     obs = {'image': img[q.pert_image.to_numpy()], 'gene': gene[q.pert_gene.to_numpy()]}
-    mods = p.modalities
-    # the model: every query's controls under every candidate, in one batched generation (order: query, control, candidate)
-    start = {m: z0[m].flatten(0, 1).repeat_interleave(C, 0) for m in mods}
+    start = {m: z0[m].flatten(0, 1).repeat_interleave(C, 0) for m in p.modalities}   # order: query, control, candidate
     y = p.condition(np.tile(cand, Q * K))
     t0 = time.time()
     gen = generate(p.model, start, y, scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size,
                    device=p.device, progress=progress, source_noise=p.run.flow.source_noise,
                    generator=torch.Generator().manual_seed(0))
     seconds = time.time() - t0
-    gen = {m: describe(m, v.reshape(Q, K, C, *v.shape[1:])).transpose(1, 2) for m, v in gen.items()}  # (Q, C, K, D)
-    cals = [float(calibrate)] if np.isscalar(calibrate) else [float(v) for v in calibrate]
-    cal_name = lambda a: ', calibrated' + (f' {a:g}' if len(cals) > 1 else '')
-    obs = {m: describe(m, v) for m, v in obs.items()}
-    z0 = {m: describe(m, v).mean(1) for m, v in z0.items()}  # the mean of each query's described controls
-    scales = noise_scales(p)  # the replicate noise: every method's score in its units
-    cent, has = centroids(p, cand)
-    models = {'model': gen}
-    for a in cals:
-        if a: models['model' + cal_name(a)] = {m: calibrated(v, z0[m], cent[m], has, a) for m, v in gen.items()}
-    scores = {}
-    for name, ms in MODALITY_SETS.items():
-        if not set(ms) <= set(mods): continue
-        for method, g in models.items():
-            scores[(method, name)] = distances(g, {m: obs[m][:, None] for m in ms}, scales, ms).numpy()
-    # baselines on training effects, in the same noise units
+    gen = {m: describe(m, v.reshape(Q, K, C, *v.shape[1:])).transpose(1, 2) for m, v in gen.items()}
+    return gen, {m: describe(m, v) for m, v in obs.items()}, {m: describe(m, v).mean(1) for m, v in z0.items()}, seconds
+
+# %% ../nbs/15_inverse.ipynb #440f5976
+def _cal_name(a:float, cals:list) -> str:
+    "A calibrated method's suffix: the weight named where several are compared."
+    return ', calibrated' + (f' {a:g}' if len(cals) > 1 else '')
+
+# %% ../nbs/15_inverse.ipynb #c0e50f9a
+def _baseline_scores(p:Predictor, cand:np.ndarray, obs:dict, z0:dict, cent:dict, has, scales:dict, cals:list, seed:int) -> dict:
+    "(method, modalities) -> (Q, C) distances of the baselines on training effects, in the model's noise units: nearest centroid, classifier, descriptor methods (calibrated like the model)."
+    st, mods, C = p.prep.store, p.modalities, len(cand)
     eff, eff_c = _effects(p)
     w_eff = {m: whiten(torch.from_numpy(eff[m]), scales[m]).numpy() for m in mods}  # training effects, whitened once
     w_q = {m: whiten(obs[m] - z0[m], scales[m]).numpy() for m in mods}              # the queries' effects
@@ -324,29 +316,31 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
     pos = {ci: j for j, ci in enumerate(cand)}
     known = has.numpy()   # candidates with training examples
     k_nb = choose_on_validation(st, seed)['k'] if st.descriptors is not None else None   # neighbours: k chosen on validation pairs
+    scores = {}
     for name, ms in MODALITY_SETS.items():
         if not set(ms) <= set(mods): continue
-        x = np.concatenate([w_eff[m] for m in ms], 1)
-        qx = np.concatenate([w_q[m] for m in ms], 1)
+        x, qx = np.concatenate([w_eff[m] for m in ms], 1), np.concatenate([w_q[m] for m in ms], 1)
         keep = np.isin(eff_c, cand)
         wc = np.where(known[:, None], np.concatenate([w_cent[m] for m in ms], 1), np.nan)
         desc = descriptor_predictions(st, x, eff_c, cand, k_nb) if st.descriptors is not None else {}
         if desc: wc = np.where(known[:, None], wc, desc['descriptor neighbours'])   # never trained on: its neighbours' centroid
         scores[('nearest centroid', name)] = ((qx[:, None] - wc[None]) ** 2).sum(-1)
-        ycls = np.array([pos[ci] for ci in eff_c[keep]])
-        logp = _softmax_regression(x[keep], ycls, C)(qx)
+        logp = _softmax_regression(x[keep], np.array([pos[ci] for ci in eff_c[keep]]), C)(qx)
         scores[('classifier', name)] = np.where(known[None], -logp, np.nan)
         for method, pred in desc.items():   # descriptors to effects: they rank unseen compounds too
             scores[(method, name)] = ((qx[:, None] - pred[None]) ** 2).sum(-1)
             for a in cals:  # the same calibration: part of the way to the centroid, where there is one
-                if a: scores[(method + cal_name(a), name)] = (
+                if a: scores[(method + _cal_name(a, cals), name)] = (
                     (qx[:, None] - np.where(known[:, None], pred + a * (wc - pred), pred)[None]) ** 2).sum(-1)
-    moa = st.compounds.moa.to_numpy()[cand]
-    seen = q.seen.to_numpy()
-    # a seen query is ranked among the seen candidates, an unseen one among all
-    groups = {'seen': (seen, seen), 'unseen': (~seen, np.ones(C, bool))}
+    return scores
+
+# %% ../nbs/15_inverse.ipynb #55c26ad6
+def _rank_rows(scores:dict, seen:np.ndarray, moa:np.ndarray) -> tuple[list, dict]:
+    "Per method, modalities and group (seen queries ranked among the seen candidates, unseen among all): the table's rows and each query's rank; chance rows."
+    C = len(seen)
+    truth = np.arange(C)  # query i's compound is candidate i
     rows, ranks = [], {}
-    for grp, (mask, cols) in groups.items():
+    for grp, (mask, cols) in {'seen': (seen, seen), 'unseen': (~seen, np.ones(C, bool))}.items():
         if not mask.any(): continue
         col = np.flatnonzero(cols)
         tr = np.searchsorted(col, truth[mask])
@@ -356,28 +350,40 @@ def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=Tru
             top = col[np.where(np.isnan(sg), np.inf, sg).argmin(1)]
             ok = ~np.isnan(r).any()
             rows.append({'method': method, 'modalities': name, 'compounds': grp, 'queries': int(mask.sum()),
-                         'candidates': len(col),
-                         'top1': float((r == 1).mean()) if ok else np.nan,
-                         'top5': float((r <= 5).mean()) if ok else np.nan,
-                         'mean_rank': float(r.mean()) if ok else np.nan,
+                         'candidates': len(col), 'top1': float((r == 1).mean()) if ok else np.nan,
+                         'top5': float((r <= 5).mean()) if ok else np.nan, 'mean_rank': float(r.mean()) if ok else np.nan,
                          'moa_acc': float((moa[top] == moa[truth[mask]]).mean()) if ok else np.nan})
         same_moa = (moa[truth[mask]][:, None] == moa[col][None]).mean(1)
         rows.append({'method': 'chance', 'modalities': '-', 'compounds': grp, 'queries': int(mask.sum()),
                      'candidates': len(col), 'top1': 1 / len(col), 'top5': min(5, len(col)) / len(col),
                      'mean_rank': (len(col) + 1) / 2, 'moa_acc': float(same_moa.mean())})
-    return {
-        'table': pd.DataFrame(rows),
-        'ranks': ranks,  # (method, modalities, group) -> each query's rank of its true compound (NaN: cannot rank)
-        'candidates': C,
-        'candidate_rows': cand,
-        'queries': Q,
-        'seconds_per_query': seconds / Q,
-        'n_controls': K,
-        'calibrate': calibrate,
-        'n_steps': p.n_steps,
-        'solver': p.solver,
-        'cfg_scale': p.cfg_scale,
-    }
+    return rows, ranks
+
+# %% ../nbs/15_inverse.ipynb #615cbdd7
+@torch.no_grad()
+def evaluate_inference(p:Predictor, n_seen:int=50, seed:int=0, progress:bool=True, split:str='test',
+                       calibrate:float|typing.Sequence[float]=CALIBRATE,  # several: one row per value (choosing it)
+                       n_controls:int=4,  # control wells of its plate per query (the model draws once from each)
+                      ) -> dict:
+    "Rank the true compound of test queries among the query compounds, by modality, for the model and the baselines."
+    if n_controls < 1: raise ValueError(f"n_controls must be at least 1, got {n_controls}")
+    sd, q = _queries(p, split, seed, n_seen)
+    cand = q.compound_idx.to_numpy()
+    gen, obs, z0, seconds = _generated(p, q, sd, cand, n_controls, progress)
+    cals = [float(calibrate)] if np.isscalar(calibrate) else [float(v) for v in calibrate]
+    scales = noise_scales(p)  # the replicate noise: every method's score in its units
+    cent, has = centroids(p, cand)
+    models = {'model': gen}
+    for a in cals:
+        if a: models['model' + _cal_name(a, cals)] = {m: calibrated(v, z0[m], cent[m], has, a) for m, v in gen.items()}
+    scores = {(method, name): distances(g, {m: obs[m][:, None] for m in ms}, scales, ms).numpy()
+              for name, ms in MODALITY_SETS.items() if set(ms) <= set(p.modalities) for method, g in models.items()}
+    scores.update(_baseline_scores(p, cand, obs, z0, cent, has, scales, cals, seed))
+    rows, ranks = _rank_rows(scores, q.seen.to_numpy(), p.prep.store.compounds.moa.to_numpy()[cand])
+    return {'table': pd.DataFrame(rows),
+            'ranks': ranks,  # (method, modalities, group) -> each query's rank of its true compound (NaN: cannot rank)
+            'candidates': len(cand), 'candidate_rows': cand, 'queries': len(q), 'seconds_per_query': seconds / len(q),
+            'n_controls': n_controls, 'calibrate': calibrate, 'n_steps': p.n_steps, 'solver': p.solver, 'cfg_scale': p.cfg_scale}
 
 # %% ../nbs/15_inverse.ipynb #15cf4a24
 @torch.no_grad()

@@ -67,100 +67,95 @@ def _finite_or_stop(loss, parts, z0, z1, step, out):
         f"training stopped. Last good checkpoint: {last[0] if last else 'none'}"
     )
 
-# %% ../nbs/09_train.ipynb #a05f7fe4
+# %% ../nbs/09_train.ipynb #898fab1c
+def _accelerator(tc:TrainConfig, device:torch.device, out:Path) -> Accelerator:
+    "The Accelerator a training run uses: CPU or CUDA, its mixed precision, compilation, accumulation and trackers."
+    return Accelerator(cpu=device.type == 'cpu', mixed_precision=_mixed_precision(tc, device),
+                       dynamo_backend='inductor' if tc.compile else None, gradient_accumulation_steps=tc.grad_accum,
+                       log_with=list(tc.trackers) or None, project_dir=str(out))
+
+# %% ../nbs/09_train.ipynb #766394a2
+def _optimizer_step(acc:Accelerator, model, opt, data:LatentPairs, run:RunConfig, step:int, out:Path) -> tuple:
+    "One optimiser step over this process's share of the global batch (accumulated): (loss, its parts, the gradient norm)."
+    tc = run.train
+    micro = tc.batch_size // tc.grad_accum
+    local = micro // acc.num_processes
+    t_all, drop_all = _step_randomness(tc.seed, step, tc.batch_size, run.sit.cond_drop, run.flow.time_sampling)
+    for m in range(tc.grad_accum):
+        sl = slice(m * micro + acc.process_index * local, m * micro + (acc.process_index + 1) * local)  # this process's part
+        z0, z1, y = data.samples(step * tc.batch_size + np.arange(sl.start, sl.stop))
+        t, drop = t_all[sl], drop_all[sl]
+        with acc.accumulate(model):
+            with acc.autocast():
+                loss, parts = flow_loss(model, {a: b.to(acc.device) for a, b in z0.items()},
+                                        {a: b.to(acc.device) for a, b in z1.items()}, y.to(acc.device), run.flow,
+                                        t=t.to(acc.device), drop=drop.to(acc.device))
+            _finite_or_stop(loss, parts, z0, z1, step, out)
+            acc.backward(loss)
+            gn = acc.clip_grad_norm_(model.parameters(), tc.grad_clip) if acc.sync_gradients else None
+            opt.step(); opt.zero_grad(set_to_none=True)
+    return loss, parts, gn
+
+# %% ../nbs/09_train.ipynb #98c1ffdb
+def _validated(row:dict, ema:EMAModel, val:LatentPairs, run:RunConfig, device, validate_fn) -> float:
+    "Score the EMA weights on the validation pairs into `row`; the score the best checkpoint is chosen by."
+    em = JointSiT(run.sit).to(device); ema.copy_to(em.parameters())
+    row.update(validate(em, val, run.train, run.flow.modalities, device, run.flow.source_noise))
+    if validate_fn is not None: row.update(validate_fn(em))
+    return row.get('val_fid', row['val_score'])
+
+# %% ../nbs/09_train.ipynb #8b4cd3b3
+def _keep(out:Path, acc:Accelerator, net, ema, opt, run:RunConfig, row:dict, logf, step:int, best:float, done:bool):
+    "The main process's bookkeeping after a step: the log line, the trackers, the periodic checkpoint and its pruning."
+    tc = run.train
+    if (step + 1) % tc.log_every == 0 or 'val_score' in row or done:
+        logf.write(json.dumps(row) + '\n')
+        logf.flush()
+    if tc.trackers: acc.log({k_: v for k_, v in row.items() if v is not None}, step=step + 1)
+    if (step + 1) % tc.ckpt_every == 0 or done:
+        save_checkpoint(out/'checkpoints'/f'step_{step + 1:07d}', net(), ema, opt, step + 1, run, {'best_score': best})
+        for old in step_checkpoints(out)[tc.keep_last:]: shutil.rmtree(old, ignore_errors=True)
+
+# %% ../nbs/09_train.ipynb #849f72b3
 def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, progress:bool=True,
           validate_fn=None, stop_after:int|None=None, log=print) -> pd.DataFrame:
     "Train `run` on prepared latents; checkpoints and a JSONL log go to `out_dir`. Returns the log as a table."
     tc, out = run.train, Path(out_dir)
     device = get_device(tc.device)
     tune_runtime(device)
-    acc = Accelerator(
-        cpu=device.type == 'cpu',
-        mixed_precision=_mixed_precision(tc, device),
-        dynamo_backend='inductor' if tc.compile else None,
-        gradient_accumulation_steps=tc.grad_accum,
-        log_with=list(tc.trackers) or None,
-        project_dir=str(out),
-    )
-    world, rank = acc.num_processes, acc.process_index
-    micro = tc.batch_size // tc.grad_accum
-    if tc.batch_size % (tc.grad_accum * world): raise ValueError(
-        f"batch_size {tc.batch_size} must be divisible by grad_accum x processes = {tc.grad_accum} x {world}")
-    local = micro // world
+    acc = _accelerator(tc, device, out)
+    if tc.batch_size % (tc.grad_accum * acc.num_processes): raise ValueError(
+        f"batch_size {tc.batch_size} must be divisible by grad_accum x processes = {tc.grad_accum} x {acc.num_processes}")
     seed_everything(tc.seed)
     data = LatentPairs(prep.cache, prep.store, 'train', tc.seed, run.sit.cond, run.exclude_compounds, run.sit.dose, run.sit.id_drop)
     val = (LatentPairs(prep.cache, prep.store, 'val', tc.seed, run.sit.cond, dose=run.sit.dose)
            if prep.store.has_split('val') else None)
     model = JointSiT(run.sit)
     ema = EMAModel(model.parameters(), decay=tc.ema_decay)
-    opt = torch.optim.AdamW(
-        model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay, fused=device.type in ('cpu', 'cuda')
-    )
-    start, best = 0, math.inf
-    if resume: start, best = _resume(out, run, model, ema, opt, log)
+    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay, fused=device.type in ('cpu', 'cuda'))
+    start, best = _resume(out, run, model, ema, opt, log) if resume else (0, math.inf)
     model, opt = acc.prepare(model, opt)
     net = lambda: acc.unwrap_model(model, keep_torch_compile=False)  # the plain JointSiT
     ema.to(acc.device)
     if acc.is_main_process: out.mkdir(parents=True, exist_ok=True); run.save(out/'run.json')
     if tc.trackers: acc.init_trackers('cellfluxmm', config={'variant': run.variant, 'beta': run.flow.beta})
     logf = open(out/'log.jsonl', 'a') if acc.is_main_process else None
-    bar = tqdm(
-        range(start, tc.steps),
-        desc=f'training {run.variant}',
-        disable=not (progress and acc.is_main_process),
-        initial=start,
-        total=tc.steps,
-    )
+    bar = tqdm(range(start, tc.steps), desc=f'training {run.variant}', disable=not (progress and acc.is_main_process),
+               initial=start, total=tc.steps)
     t0 = time.time()
     for step in bar:
-        t_all, drop_all = _step_randomness(tc.seed, step, tc.batch_size, run.sit.cond_drop, run.flow.time_sampling)
-        for m in range(tc.grad_accum):
-            sl = slice(
-                m * micro + rank * local, m * micro + (rank + 1) * local
-            )  # this process's part of the global batch
-            z0, z1, y = data.samples(step * tc.batch_size + np.arange(sl.start, sl.stop))
-            t, drop = t_all[sl], drop_all[sl]
-            with acc.accumulate(model):
-                with acc.autocast():
-                    loss, parts = flow_loss(
-                        model,
-                        {a: b.to(acc.device) for a, b in z0.items()},
-                        {a: b.to(acc.device) for a, b in z1.items()},
-                        y.to(acc.device),
-                        run.flow,
-                        t=t.to(acc.device),
-                        drop=drop.to(acc.device),
-                    )
-                _finite_or_stop(loss, parts, z0, z1, step, out)
-                acc.backward(loss)
-                gn = acc.clip_grad_norm_(model.parameters(), tc.grad_clip) if acc.sync_gradients else None
-                opt.step(); opt.zero_grad(set_to_none=True)
+        loss, parts, gn = _optimizer_step(acc, model, opt, data, run, step, out)
         ema.step(net().parameters())
         row = {'step': step + 1, 'loss': loss.item(), **{f'loss_{a}': b.item() for a, b in parts.items()},
                'grad_norm': float(gn) if gn is not None else None, 'time_s': round(time.time() - t0, 2)}
         done = step + 1 == tc.steps
-        if acc.is_main_process and (step + 1) % tc.log_every == 0 or done:
-            bar.set_postfix(loss=f"{row['loss']:.4f}")
+        if acc.is_main_process and (step + 1) % tc.log_every == 0 or done: bar.set_postfix(loss=f"{row['loss']:.4f}")
         if val is not None and ((step + 1) % tc.val_every == 0 or done):
-            if acc.is_main_process:
-                em = JointSiT(run.sit).to(acc.device); ema.copy_to(em.parameters())
-                row.update(validate(em, val, tc, run.flow.modalities, acc.device, run.flow.source_noise))
-                if validate_fn is not None: row.update(validate_fn(em))
-                score = row.get('val_fid', row['val_score'])
-                if score < best:
-                    best = score
-                    save_checkpoint(out/'best', net(), ema, opt, step + 1, run, {**row, 'best_score': best})
+            if acc.is_main_process and (score := _validated(row, ema, val, run, acc.device, validate_fn)) < best:
+                best = score
+                save_checkpoint(out/'best', net(), ema, opt, step + 1, run, {**row, 'best_score': best})
             acc.wait_for_everyone()
-        if acc.is_main_process:
-            if (step + 1) % tc.log_every == 0 or 'val_score' in row or done:
-                logf.write(json.dumps(row) + '\n')
-                logf.flush()
-            if tc.trackers: acc.log({k_: v for k_, v in row.items() if v is not None}, step=step + 1)
-            if (step + 1) % tc.ckpt_every == 0 or done:
-                save_checkpoint(
-                    out / 'checkpoints' / f'step_{step + 1:07d}', net(), ema, opt, step + 1, run, {'best_score': best}
-                )
-                for old in step_checkpoints(out)[tc.keep_last:]: shutil.rmtree(old, ignore_errors=True)
+        if acc.is_main_process: _keep(out, acc, net, ema, opt, run, row, logf, step, best, done)
         acc.wait_for_everyone()
         if stop_after is not None and step + 1 >= stop_after: break
     if logf: logf.close()
@@ -168,6 +163,7 @@ def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, prog
     if acc.is_main_process: record_run(out, prep, run)
     return read_log(out)
 
+# %% ../nbs/09_train.ipynb #0271815c
 def _log_rows(f:Path) -> list[dict]:
     "The complete lines of a JSONL log (a line cut short by a crash is skipped)."
     rows = []

@@ -37,3 +37,11 @@ def test_evaluation_does_not_depend_on_training():
     lib = Path(cellfluxmm.__file__).parent
     for m in LAYERS[2] + LAYERS[3]:   # the models, the flow and the samplers take arrays and tensors, never a store
         assert 'PackedStore' not in (lib/f'{m}.py').read_text(), m
+
+def test_no_library_function_over_60_lines():
+    "A reader can hold every function: none of the library's is longer than 60 lines (split long ones into named stages)."
+    lib = Path(cellfluxmm.__file__).parent
+    long = sorted((n.end_lineno - n.lineno + 1, f'{p.stem}.{n.name}') for p in lib.glob('*.py') if not p.stem.startswith('_')
+                  for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and n.end_lineno - n.lineno + 1 > 60)
+    assert not long, f"functions over 60 lines (lines, name): {long}"
