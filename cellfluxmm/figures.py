@@ -469,8 +469,8 @@ def _field_panel(fig, cell, imgs:np.ndarray, j:int, scale, read:pd.DataFrame):
     ax = fig.add_subplot(cell)
     ax.imshow(to_rgb8(imgs[j:j + 1], scale)[0].permute(1, 2, 0).numpy()); ax.set_xticks([]); ax.set_yticks([])
     m = read.iloc[j]
-    ax.set_xlabel(f"{m.cell_count:.0f} cells, area {m.cell_area:.0f}\nelong. {m.elongation:.2f}, Mito {m.intensity_Mito / 1e3:.1f}k",
-                  fontsize=5.5, labelpad=1)
+    ax.set_xlabel(f"{m.cell_count:.0f} cells, area {m.cell_area:.0f}\nelong. {m.elongation:.2f}, Mito {m.intensity_Mito / 1e3:.1f}k"
+                  if m.cell_count > 0 else 'no cell found', fontsize=5.5, labelpad=1)
     return ax
 
 # %% ../nbs/11_figures.ipynb #4634f40d
