@@ -120,6 +120,7 @@ def encode_images(ae:ImageAutoencoder,
     z = z.reshape(b, c * z.shape[1], *z.shape[2:])             # (B, 5*lc, h', w')
     return scale_latents(z, *ae.scaling)
 
+# %% ../nbs/04_autoencoders.ipynb #73e9af8a
 def decode_latents(ae:ImageAutoencoder,
                    z:torch.Tensor,      # (B, 5 * latent_channels, h, w), scaled
                   ) -> torch.Tensor:    # (B, 5, H, W) float
@@ -180,6 +181,7 @@ def train_image_autoencoder(
     calibrate_image_scaling(ae, data[:256])
     return pd.DataFrame(hist)
 
+# %% ../nbs/04_autoencoders.ipynb #a0041179
 @torch.no_grad()
 def calibrate_intensity(ae:ImageAutoencoder, x:torch.Tensor, # (N, 5, H, W) training images in [-1, 1]
                         q:float=0.999, n:int=2000):          # the quantile mapped to 1; images it is taken over
@@ -191,6 +193,7 @@ def calibrate_intensity(ae:ImageAutoencoder, x:torch.Tensor, # (N, 5, H, W) trai
     if (top <= 1e-6).any(): raise ValueError(f"stain(s) {[c for c, t in zip(CHANNELS, top) if t <= 1e-6]} are blank in the training images")
     ae.vae.register_to_config(**{INTENSITY_KEY: (2.0 / top).tolist()})
 
+# %% ../nbs/04_autoencoders.ipynb #56d4c4e6
 @torch.no_grad()
 def calibrate_image_scaling(ae:ImageAutoencoder, x:torch.Tensor):
     "Set the VAE's `scaling_factor` so the latents of `x` have unit standard deviation."
@@ -198,6 +201,7 @@ def calibrate_image_scaling(ae:ImageAutoencoder, x:torch.Tensor):
     z = encode_images(ae, x)
     ae.vae.register_to_config(scaling_factor=float(1.0 / z.std()))
 
+# %% ../nbs/04_autoencoders.ipynb #a9a97cf7
 def calibrate_pretrained(ae:ImageAutoencoder, x:torch.Tensor, q:float=0.999) -> ImageAutoencoder:
     "Calibrate a pretrained VAE on a store's training images `x` as the small one is: intensity gain, then latent scale."
     calibrate_intensity(ae, x, q); calibrate_image_scaling(ae, x[:256])
@@ -241,6 +245,7 @@ def save_image_autoencoder(ae:ImageAutoencoder, path:str|Path) -> Path:
     with atomic_path(path) as tmp: ae.vae.save_pretrained(tmp, safe_serialization=True)
     return Path(path)
 
+# %% ../nbs/04_autoencoders.ipynb #f92df0ac
 def load_image_autoencoder(path:str|Path) -> ImageAutoencoder:
     "Load a folder written by `save_image_autoencoder` (or any diffusers AutoencoderKL folder)."
     if not Path(path).exists(): raise FileNotFoundError(f"image autoencoder folder {path} does not exist")
@@ -349,6 +354,7 @@ def save_gene_autoencoder(model:GeneAutoencoder, path:str|Path) -> Path:
         model.cfg.save(tmp/'config.json')
     return Path(path)
 
+# %% ../nbs/04_autoencoders.ipynb #d94c33d6
 def load_gene_autoencoder(path:str|Path) -> GeneAutoencoder:
     "Load a folder written by `save_gene_autoencoder` (safetensors only: nothing is unpickled)."
     path = Path(path)

@@ -24,6 +24,7 @@ __all__ = ['TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_siz
 def _stats(ts:list[float]) -> dict:
     return {'median_s': statistics.median(ts), 'min_s': min(ts), 'max_s': max(ts), 'reps': len(ts)}
 
+# %% ../nbs/13_bench.ipynb #7efc7b24
 def timeit(fn, reps:int=5, warmup:int=1) -> dict:
     "Median, min and max seconds of `fn()` over `reps` runs after `warmup` runs."
     for _ in range(warmup): fn()
@@ -32,6 +33,7 @@ def timeit(fn, reps:int=5, warmup:int=1) -> dict:
         t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
     return _stats(ts)
 
+# %% ../nbs/13_bench.ipynb #30aeecfa
 def compare(fns:dict, reps:int=7, warmup:int=1) -> dict:
     "Time several functions in alternation (A B A B ...), so that a slow spell of the machine hits all of them alike."
     for _ in range(warmup):
@@ -47,8 +49,10 @@ def _train_step(model, opt, z0, z1, y, flow):
     loss, _ = flow_loss(model, z0, z1, y, flow)
     opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
 
+# %% ../nbs/13_bench.ipynb #9a087a7e
 def _adamw(model): return torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)  # as the trainer on CPU and CUDA
 
+# %% ../nbs/13_bench.ipynb #00213bc1
 def bench_cache(prep, run, batch:int, reps:int=7) -> dict:
     "Training steps per second from the latent cache vs reading and encoding images and profiles on every step."
     # the datasets here open their own store: reading its images into memory must not change what later figures read
@@ -171,6 +175,7 @@ def _loader_rate(ds, batch:int, workers:int, batches:int) -> float:
     del it, dl
     return rate
 
+# %% ../nbs/13_bench.ipynb #f4ca73f7
 def bench_loader(prep, batch:int, train_steps_per_s:float, workers:int=2, batches:int=30) -> dict:
     "Loader samples/s (PairDataset over the packed store) vs the training step's consumption; also the latent cache's rate."
     from cellfluxmm.prepare import LatentPairs
@@ -212,6 +217,7 @@ with tempfile.TemporaryDirectory() as d: train(run, prep, d, resume=False, progr
 print(peak_rss_bytes())
 '''
 
+# %% ../nbs/13_bench.ipynb #16f380b5
 def bench_peak_memory(preset:str, data_dir:str|Path, steps:int=5) -> dict:
     "Peak resident memory of a fresh process that loads the prepared data and runs `steps` training steps of `preset`."
     r = subprocess.run([sys.executable, '-c', _PEAK, preset, str(data_dir), str(steps)], capture_output=True, text=True)

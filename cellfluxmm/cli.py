@@ -34,6 +34,7 @@ def cmd_data_simulate(a):
     else: print(st); print(st.report)
     return 0
 
+# %% ../nbs/12_cli.ipynb #2be92620
 def cmd_data_build(a):
     from cellfluxmm.readers import FingerprintConfig, build_l1000_store, build_store
     images = a.load_data or a.images
@@ -53,6 +54,7 @@ def cmd_data_build(a):
     print(st.pairs.split.value_counts().to_string())
     return 0
 
+# %% ../nbs/12_cli.ipynb #0dc52141
 def cmd_data_report(a):
     p = Path(a.data)
     st = PackedStore(p if (p/'manifest.json').exists() else data_folder(p)/'store')
@@ -66,6 +68,7 @@ def cmd_prepare(a):
     print(p.store); print(p.cache)
     return 0
 
+# %% ../nbs/12_cli.ipynb #5237288e
 def cmd_evaluate(a):
     import pandas as pd
     from cellfluxmm.evaluate import evaluate
@@ -79,6 +82,7 @@ def cmd_evaluate(a):
     print(f"written to {a.out or f'{run}/eval'}")
     return 0
 
+# %% ../nbs/12_cli.ipynb #be8822e5
 def cmd_train(a):
     from cellfluxmm.prepare import build_run
     from cellfluxmm.train import train
@@ -111,6 +115,7 @@ class Step:
     fn: object = None         # or the call itself (runs in this process only)
     after: tuple|None = None  # the steps whose outputs this one reads, by name; None: every step before it
 
+# %% ../nbs/12_cli.ipynb #c1b7ff2b
 def paper_notebooks() -> Path:
     "The folder of the papermill notebooks (in a clone of the repository)."
     d = Path(cellfluxmm.__file__).resolve().parent.parent/'nbs'/'paper'
@@ -120,11 +125,13 @@ def paper_notebooks() -> Path:
         )
     return d
 
+# %% ../nbs/12_cli.ipynb #fe6499be
 def run_call(target:str, kwargs:dict|None=None):
     "Call the library function named `target` ('module.function') with `kwargs`: a step another process can run."
     mod, name = target.rsplit('.', 1)
     return getattr(importlib.import_module(mod), name)(**(kwargs or {}))
 
+# %% ../nbs/12_cli.ipynb #b96ddea7
 def cached_baselines(preset:str, data_dir:str, progress:bool=True) -> dict:
     "The model-free baselines and the domain extractor of a prepared data folder, computed once (`10_evaluate.baselines`)."
     from cellfluxmm.evaluate import baselines
@@ -143,6 +150,7 @@ def _prepare_steps(preset:str, data_dir:Path, seed:int) -> tuple[list[Step], str
             Step(f'baselines{tag}', artifact_key('baselines', k_prep, baseline_settings(pr.eval), BASELINES_VERSION), call='cellfluxmm.cli.cached_baselines',
                  params={'preset': preset, 'data_dir': str(d)}, after=(f'prepare data{tag}',))], k_prep
 
+# %% ../nbs/12_cli.ipynb #7ab64727
 def _variant_steps(preset:str, data_dir:Path, results:Path, seed:int, k_prep:str, variant:str, device:str) -> tuple[list[Step], str]:
     "Train and evaluate one variant with whole-pipeline seed `seed`; the evaluation's key."
     pr, d, tag = get_preset(preset, seed), seed_folder(data_dir, seed), '' if seed == 0 else f' seed {seed}'
@@ -159,6 +167,7 @@ def _variant_steps(preset:str, data_dir:Path, results:Path, seed:int, k_prep:str
                  {**common, 'run_dir': str(run_dir), 'out_dir': str(run_dir/'eval'), **({'n_draws': 1} if ev.n_draws != pr.eval.n_draws else {})},
                  after=(f'train {name}', f'baselines{tag}'))], ke
 
+# %% ../nbs/12_cli.ipynb #05ac22bb
 def _inverse_steps(preset:str, data_dir:Path, results:Path, figures:Path, k_prep:dict, device:str, seeds:int=1) -> list[Step]:
     """The model used backwards: per whole-pipeline seed, a full model that never saw `inverse_queries` test compounds, asked
     which compound explains each test observation (seen and unseen compounds) and screened; the calibration chosen on seed
@@ -218,11 +227,13 @@ def reproduce_steps(
 class StepFailed(RuntimeError):
     "A reproduction step failed; the message names the notebook and cell."
 
+# %% ../nbs/12_cli.ipynb #9c0cd051
 def _fmt(s:float) -> str: return f'{int(s // 60)}m{s % 60:04.1f}s' if s >= 60 else f'{s:.1f}s'
 
 KERNEL_ARGS = ('--IPKernelApp.log_level=ERROR',)  # the kernel's own warnings (e.g. about its TCP transport) are noise here
 THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')  # what sets a child's torch and BLAS threads
 
+# %% ../nbs/12_cli.ipynb #8798ea08
 def run_notebook(src:str|Path, dst:str|Path, parameters:dict|None=None, progress_bar:bool=False):
     "Run a papermill notebook in the current folder with the python3 kernel, quiet but for errors; keep the executed copy at `dst`."
     import papermill as pm
@@ -230,15 +241,20 @@ def run_notebook(src:str|Path, dst:str|Path, parameters:dict|None=None, progress
                                cwd=str(Path.cwd()), kernel_name='python3', log_output=False,
                                extra_arguments=list(KERNEL_ARGS))
 
+# %% ../nbs/12_cli.ipynb #65ede253
 def _slug(st:Step) -> str: return st.name.replace(' ', '_')
+
+# %% ../nbs/12_cli.ipynb #1b626d4e
 def _executed(st:Step, results:Path) -> Path|None: return results/f'{_slug(st)}.ipynb' if st.notebook else None
 
+# %% ../nbs/12_cli.ipynb #b2543029
 def _run_here(st:Step, results:Path):
     "Run one step in this process: its notebook, its library call or its function."
     if st.notebook: run_notebook(paper_notebooks()/st.notebook, _executed(st, results), st.params)
     elif st.call: run_call(st.call, st.params)
     else: st.fn()
 
+# %% ../nbs/12_cli.ipynb #871ade71
 def _outcome(e:BaseException|None) -> dict:
     "What became of a step, as plain data (a child process hands it to its parent)."
     import papermill as pm
@@ -246,6 +262,7 @@ def _outcome(e:BaseException|None) -> dict:
     if isinstance(e, pm.PapermillExecutionError): return {'ok': False, 'cell': e.exec_count, 'ename': e.ename, 'evalue': e.evalue}
     return {'ok': False, 'ename': type(e).__name__, 'evalue': str(e)}
 
+# %% ../nbs/12_cli.ipynb #87c04ab0
 def _failure(st:Step, results:Path, o:dict, log:Path|None=None) -> StepFailed:
     more = f' Its output is in {log}.' if log else ''
     if o.get('cell') is not None:
@@ -255,6 +272,7 @@ def _failure(st:Step, results:Path, o:dict, log:Path|None=None) -> StepFailed:
         )
     return StepFailed(f"step '{st.name}' failed: {o['ename']}: {o['evalue']}.{more} Rerun after fixing it: finished steps are skipped.")
 
+# %% ../nbs/12_cli.ipynb #2fec2dd9
 def run_step_file(spec:str|Path):
     "Run the step a JSON file describes, in this process, and write its outcome beside it (how `run_steps` runs a child)."
     spec = Path(spec); d = json.loads(spec.read_text())
@@ -264,6 +282,7 @@ def run_step_file(spec:str|Path):
         import traceback; traceback.print_exc(); err = e
     spec.with_suffix('.outcome.json').write_text(json.dumps(_outcome(err)))
 
+# %% ../nbs/12_cli.ipynb #7addc8c1
 def _run_child(st:Step, results:Path, threads:int) -> tuple[dict, Path|None]:
     "Run a step in a child process with `threads` threads; its output goes to results/.logs/<step>.log."
     if st.fn is not None:  # a function cannot be handed to another process: run it here
@@ -280,10 +299,12 @@ def _run_child(st:Step, results:Path, threads:int) -> tuple[dict, Path|None]:
     if outcome.exists(): return json.loads(outcome.read_text()), log
     return {'ok': False, 'ename': 'ChildProcessError', 'evalue': f'the process running it ended with status {rc}'}, log
 
+# %% ../nbs/12_cli.ipynb #9ecbcf3e
 def cpu_cores() -> int:
     "The CPU cores this process may use."
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
+# %% ../nbs/12_cli.ipynb #3b83350c
 def run_steps(steps:list[Step], results:Path, log=print,
               jobs:int=1,  # steps run at once, each in its own process with cores/jobs threads; 1: one by one, in this process
              ) -> dict:
@@ -342,6 +363,7 @@ def default_jobs(device:str='auto') -> int:
     "Steps run at once by `cellfluxmm reproduce`: two on a CPU with two cores or more (the variants are independent and small models gain little from more threads), one on a GPU."
     return 1 if get_device(device).type != 'cpu' else min(2, cpu_cores())
 
+# %% ../nbs/12_cli.ipynb #6985cb00
 def cmd_reproduce(a):
     pr = get_preset(a.preset)
     data_dir = data_folder(a.data or f'data/{a.preset}', log=print)
@@ -371,6 +393,7 @@ def cmd_check(a):
     print(f"{a.figures}/table1.csv against {ref}:"); print(describe_check(res))
     return 1 if res['outside'] else 0
 
+# %% ../nbs/12_cli.ipynb #b6a2e03e
 def cmd_summary(a):
     from cellfluxmm.figures import update_readme
     changed = update_readme(a.readme, a.figures)
@@ -391,6 +414,7 @@ def study_parameters(name:str, preset:str|None, given:dict) -> dict:
         'work_dir': f'results/{preset}/{name}'}
     return {**{k: v for k, v in layout.items() if k in declared}, **given}
 
+# %% ../nbs/12_cli.ipynb #db064d67
 def cmd_study(a):
     import yaml
     given = {k: yaml.safe_load(v) for k, v in (a.param or [])}
@@ -418,6 +442,7 @@ def _given(a, role:str) -> dict:
         elif r: out[m] = [int(x) for x in r]
     return out
 
+# %% ../nbs/12_cli.ipynb #0c0bea86
 def _controls(a, p) -> dict:
     from cellfluxmm.predict import plate_controls
     given = _given(a, 'control')
@@ -436,10 +461,12 @@ def _controls(a, p) -> dict:
         )
     return given
 
+# %% ../nbs/12_cli.ipynb #29fbb303
 def _candidates(a) -> list|None:
     if a.candidates_file: return [l.strip() for l in Path(a.candidates_file).read_text().splitlines() if l.strip()]
     return a.candidates or None
 
+# %% ../nbs/12_cli.ipynb #7feeebdd
 def cmd_predict(a):
     from cellfluxmm.predict import Predictor, predict, write_prediction
     p = Predictor(a.run, a.data, a.device)
@@ -448,14 +475,17 @@ def cmd_predict(a):
     print(f"{len(pred.compounds)} perturbation(s) x {a.n} draw(s) written to {out}")
     return 0
 
+# %% ../nbs/12_cli.ipynb #cb972cea
 def _write_ranking(t, out, what):
     Path(out).parent.mkdir(parents=True, exist_ok=True); t.to_csv(out, index=False)
     print(t.head(10).to_string(index=False)); print(f"{what} of {len(t)} candidates written to {out}")
 
+# %% ../nbs/12_cli.ipynb #7b5cee1f
 def _calibrate(a) -> float:
     from cellfluxmm.inverse import CALIBRATE
     return CALIBRATE if a.calibrate is None else a.calibrate
 
+# %% ../nbs/12_cli.ipynb #46463a28
 def cmd_infer(a):
     from cellfluxmm.inverse import infer
     from cellfluxmm.predict import Predictor
@@ -466,6 +496,7 @@ def cmd_infer(a):
     t = infer(p, obs, _controls(a, p), _candidates(a), score=a.score, calibrate=_calibrate(a), progress=not a.quiet)
     _write_ranking(t, a.out, 'ranking'); return 0
 
+# %% ../nbs/12_cli.ipynb #38357707
 def cmd_screen(a):
     from cellfluxmm.inverse import screen
     from cellfluxmm.predict import Predictor
@@ -485,11 +516,13 @@ def _flags(source:str) -> set:
     "The nbdev directives of a cell (`#| slow` -> {'slow'})."
     return {w.rstrip(':') for l in source.splitlines() if l.startswith('#|') for w in l[2:].split()[:1]}
 
+# %% ../nbs/12_cli.ipynb #d8acf257
 def _reader_output(o) -> bool:
     "Whether an output is worth storing: not stderr (warnings, progress bars), not a widget."
     if o.get('output_type') == 'stream': return o.get('name') == 'stdout' and bool(''.join(o.get('text', '')).strip())
     return _WIDGET_MIME not in (o.get('data') or {})
 
+# %% ../nbs/12_cli.ipynb #94f4aeb2
 def store_outputs(paths, skip_flags=('slow',), progress:bool=True) -> list[Path]:
     "Run each notebook in `paths` in its folder, cells flagged `skip_flags` left out, and write it back with its reader outputs."
     from execnb.nbio import read_nb, write_nb
@@ -548,6 +581,7 @@ class _Help(argparse.HelpFormatter):
             h += ' (default: %(default)s)'
         return h
 
+# %% ../nbs/12_cli.ipynb #a45fedff
 def _formatted(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
     "Give `p` and all its subcommands' parsers the `_Help` formatter."
     p.formatter_class = _Help

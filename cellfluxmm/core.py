@@ -59,6 +59,7 @@ def cfg_combine(v_cond:torch.Tensor,   # velocity with the condition
     "Classifier-free guidance: $v_u + s (v_c - v_u)$."
     return v_uncond + scale * (v_cond - v_uncond)
 
+# %% ../nbs/00_core.ipynb #05e5d453
 def cfg_scale_from_w(w:float) -> float:
     "The scale $s$ equal to the $(1+w) v_c - w v_u$ form."
     return 1.0 + w
@@ -73,10 +74,12 @@ def latent_scaling(config, # a VAE config: a dict or an object with attributes (
     shift = get('shift_factor', None)
     return float(scale), float(shift or 0.0)
 
+# %% ../nbs/00_core.ipynb #593ba1f1
 def scale_latents(z:torch.Tensor, scaling:float, shift:float=0.0) -> torch.Tensor:
     "VAE latents to flow latents: `(z - shift) * scaling`."
     return (z - shift) * scaling
 
+# %% ../nbs/00_core.ipynb #64df9e2c
 def unscale_latents(z:torch.Tensor, scaling:float, shift:float=0.0) -> torch.Tensor:
     "Flow latents back to VAE latents: the inverse of `scale_latents`."
     return z / scaling + shift
@@ -94,6 +97,7 @@ def seed_everything(seed:int,                # the run's seed
         os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
     return np.random.default_rng(seed)
 
+# %% ../nbs/00_core.ipynb #9b4b5758
 def rng_for(*keys:int) -> np.random.Generator:
     "An independent NumPy generator for a tuple of non-negative ints, e.g. `(seed, epoch, index)`."
     return np.random.default_rng([int(k) for k in keys])
@@ -131,6 +135,7 @@ def tune_allocator(trim_bytes:int=1 << 30,  # freed memory kept by the process b
     ok = mallopt(_M_TRIM_THRESHOLD, int(trim_bytes)) == 1
     return ok and (mallopt(_M_MMAP_THRESHOLD, int(mmap_bytes)) == 1 or mallopt(_M_MMAP_THRESHOLD, 1 << 25) == 1)
 
+# %% ../nbs/00_core.ipynb #99f67487
 def tune_runtime(device:torch.device|str) -> dict:
     "The process settings for `device`: the allocator and deterministic kernels on the CPU, TF32 on CUDA. Returns what was set."
     device = torch.device(device)
@@ -161,6 +166,7 @@ def atomic_path(path:str|Path, # the final file or folder
         if old is not None: _remove(old)
     finally: _remove(tmp)
 
+# %% ../nbs/00_core.ipynb #250dc93b
 def _remove(p:Path):
     if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
     elif p.exists() or p.is_symlink(): p.unlink()
@@ -172,12 +178,14 @@ def artifact_key(*parts) -> str:
     "A 16-hex-digit hash of JSON-serialisable `parts` (dict keys sorted)."
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+# %% ../nbs/00_core.ipynb #ea13dd77
 def stored_key(path:str|Path) -> str|None:
     "The key an artifact folder was made with, or None if it is not a finished artifact."
     f = Path(path)/ARTIFACT_KEY_FILE
     try: return json.loads(f.read_text())['key']
     except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, KeyError): return None
 
+# %% ../nbs/00_core.ipynb #3c865865
 def cached(path:str|Path,           # the artifact's folder
            config:dict,             # what it is made from: its settings and its inputs' keys
            build:typing.Callable,   # build(folder): writes the artifact into a new, empty folder

@@ -87,6 +87,7 @@ def images_to_float(x:np.ndarray|torch.Tensor, # (..., 5, H, W) uint16
         x = torch.from_numpy(x.astype(np.float32))
     return x.float() / 32767.5 - 1.0
 
+# %% ../nbs/01_data.ipynb #b108065e
 def images_to_uint16(x:torch.Tensor) -> np.ndarray:
     "float images in [-1, 1] back to uint16 (clipped)."
     return ((x.detach().float().clamp(-1, 1) + 1.0) * 32767.5).round().cpu().numpy().astype(np.uint16)
@@ -119,6 +120,7 @@ def write_ome_zarr(path:str|Path, images:np.ndarray,  # (N, C, H, W) uint16 fiel
         g.attrs['cellfluxmm'] = {'fields_along': 't', 'table': table}
     return path
 
+# %% ../nbs/01_data.ipynb #6936e558
 def read_fields(path:str|Path):
     "The (N, C, H, W) array of fields written by `write_ome_zarr` (or a bare zarr array of older outputs)."
     z = zarr.open(str(path), mode='r')
@@ -135,6 +137,7 @@ def _pools(keys:pd.Series, members:pd.Series) -> tuple[np.ndarray, dict]:
         spans[k] = (start, int(n)); start += int(n)
     return flat, spans
 
+# %% ../nbs/01_data.ipynb #f090e3c6
 def dose_key(compound_id:pd.Series, dose:pd.Series) -> pd.Series:
     "The matching key of an assay row: compound id and dose rounded to two decimals."
     return compound_id.astype(str) + '@' + dose.astype(float).round(2).map('{:.2f}'.format)

@@ -36,24 +36,29 @@ def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
     "The first `max_pairs` pairs of `cfg.split`, with their drawn controls and treated profile (epoch 0 of the seed; `split_pairs`)."
     return split_pairs(prep.store, cfg.split, cfg.seed, cfg.max_pairs)
 
+# %% ../nbs/10_evaluate.ipynb #74a2d8bc
 def condition(prep:Prepared, tp:pd.DataFrame, sit) -> torch.Tensor:
     "The model's condition for pairs `tp`: class indices or compound features, with the dose where the model reads it."
     st = prep.store
     y = compound_condition(sit.cond, tp.compound_idx.to_numpy(), st.descriptors)
     return with_dose(y, tp.dose.to_numpy()) if sit.dose else torch.from_numpy(np.asarray(y))
 
+# %% ../nbs/10_evaluate.ipynb #22ddde64
 def control_reference(store, tp:pd.DataFrame) -> np.ndarray:
     "(N, G) the mean control profile of each pair's L1000 plate (of its treated profile): what changes are measured from."
     return gene_reference(store, tp)
 
+# %% ../nbs/10_evaluate.ipynb #48911dc7
 def readout_rows(store, n:int=1000) -> np.ndarray:
     "The control fields the morphology readout's thresholds are fitted on: at most `n` of the training split's."
     return np.intersect1d(store.split_image_rows('train'), np.flatnonzero(store.image_obs.is_control.to_numpy()))[:n]
 
+# %% ../nbs/10_evaluate.ipynb #92f5f20a
 def readout_config(store) -> ReadoutConfig:
     "The morphology readout of a store: thresholds fitted on its training control fields (`readout_rows`)."
     return fit_readout(store.read_images(readout_rows(store)))
 
+# %% ../nbs/10_evaluate.ipynb #6c5f7429
 def plate_readouts(store, cfg:ReadoutConfig) -> pd.DataFrame:
     "The mean morphology readout of each image plate's control fields (index: plate; empty fields read 0, `filled`)."
     io = store.image_obs
@@ -61,11 +66,13 @@ def plate_readouts(store, cfg:ReadoutConfig) -> pd.DataFrame:
     ro = pd.DataFrame(filled(readout(store.read_images(rows), cfg)), columns=list(FEATURES))
     return ro.groupby(io.plate.to_numpy()[rows]).mean()
 
+# %% ../nbs/10_evaluate.ipynb #18878862
 def readout_reference(store, tp:pd.DataFrame, cfg:ReadoutConfig, means:pd.DataFrame|None=None) -> pd.DataFrame:
     "The mean morphology readout of the control fields of each pair's plate, one row per pair."
     means = plate_readouts(store, cfg) if means is None else means
     return means.loc[store.image_obs.plate.to_numpy()[tp.pert_image.to_numpy()]].reset_index(drop=True)
 
+# %% ../nbs/10_evaluate.ipynb #d055c9f4
 def _extractor(prep:Prepared, cfg:EvalConfig, progress:bool):
     use_inception = cfg.extractor == 'inception' or (cfg.extractor == 'auto' and inception_weights_path().exists())
     if use_inception: return InceptionExtractor()
@@ -74,6 +81,7 @@ def _extractor(prep:Prepared, cfg:EvalConfig, progress:bool):
     return domain_extractor(prep.store, prep.data_dir/'domain_extractor', steps=cfg.extractor_steps, seed=cfg.seed,
                             progress=progress)
 
+# %% ../nbs/10_evaluate.ipynb #42bbbb3a
 @torch.no_grad()
 def _decode(prep:Prepared, z:torch.Tensor, bs:int, progress:bool, desc:str) -> np.ndarray:
     return np.concatenate([images_to_uint16(decode_latents(prep.image_ae, z[s:s + bs]))
@@ -115,6 +123,7 @@ def baselines(prep:Prepared, cfg:EvalConfig|None=None, progress:bool=True) -> di
     def build(f): (f/'metrics.json').write_text(json.dumps(_baselines(prep, cfg, progress), indent=2))
     return cached(prep.data_dir/'eval_baselines'/f'{cfg.split}_{cfg.max_pairs}', key, build, lambda f: json.loads((f/'metrics.json').read_text()))
 
+# %% ../nbs/10_evaluate.ipynb #c7eb5043
 def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     st, tp = prep.store, test_pairs(prep, cfg)
     if not st.has_images: return _profile_baselines(prep, tp, cfg)
@@ -170,6 +179,7 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     out['real_floor']['readout_fd'] = readout_fd(real_m, readout(st.read_images(other), rcfg))
     return out
 
+# %% ../nbs/10_evaluate.ipynb #fa74c276
 def compound_lookup(st, tp:pd.DataFrame, n_draws:int=2, seed:int=0) -> tuple[dict, np.ndarray]:
     "The per-compound lookup of each test pair: the mean of its compound+dose's training replicates and one of its real training images; and `n_draws` of those replicates, without replacement where there are enough (the lookup as a distribution). Compounds without training pairs fall back to the control."
     go, genes = st.gene_obs, np.asarray(st.genes, np.float64)
@@ -186,6 +196,7 @@ def compound_lookup(st, tp:pd.DataFrame, n_draws:int=2, seed:int=0) -> tuple[dic
         prof.append(genes[pool].mean(0)); dr.append(genes[rng.choice(pool, n_draws, replace=len(pool) < n_draws)]); im.append(img.get(c, i0))
     return {'profile': np.stack(prof), 'image': np.array(im)}, np.stack(dr, 1)
 
+# %% ../nbs/10_evaluate.ipynb #ce443489
 def _profile_baselines(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig) -> dict:
     "Gene baselines of a store of profiles alone, each from training pairs only (`profile_baselines`)."
     st, genes = prep.store, np.asarray(prep.store.genes)
@@ -201,6 +212,7 @@ def _profile_baselines(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig) -> dict:
         out[name] = _gene_summary(gm, cfg)
     return out
 
+# %% ../nbs/10_evaluate.ipynb #cf48deca
 def _gene_summary(gm:pd.DataFrame, cfg:EvalConfig) -> dict:
     mae, lo, hi = bootstrap_ci(gm.mae.to_numpy(), gm.pert.to_numpy(), cfg.n_boot, seed=cfg.seed)
     cols = [c for c in gm.columns if c not in ('pert',)]
@@ -213,6 +225,7 @@ def active_compounds(store, split:str='train') -> set:
     rr = replicate_reproducibility(store.genes, store.gene_obs, rows)
     return set(rr.compound_id[rr.reproducible])
 
+# %% ../nbs/10_evaluate.ipynb #7253a15c
 def score(tp:pd.DataFrame, cfg:EvalConfig, genes:np.ndarray|None=None,
           prof:np.ndarray|None=None,   # (N, G) point predictions of the profiles
           draws:np.ndarray|None=None,  # (K, N, G) draws for the energy score (None: the point prediction alone)
@@ -304,6 +317,7 @@ def _dose_design(cidx:np.ndarray, log_dose:np.ndarray, n_cpd:int) -> np.ndarray:
     onehot = np.eye(n_cpd)[cidx]
     return np.concatenate([onehot, log_dose[:, None], onehot * log_dose[:, None]], 1)
 
+# %% ../nbs/10_evaluate.ipynb #d6fdf1ff
 def profile_baselines(st, tp:pd.DataFrame, split:str='train') -> dict:
     "Predicted profiles of the test pairs `tp` by the gene baselines above, fitted on the pairs of `split`."
     genes = np.asarray(st.genes, dtype=np.float64)
@@ -352,6 +366,7 @@ def choice_split(split:str) -> str:
                                          "calibration) must not read the test split: score it on the validation split, split='val'")
     return split
 
+# %% ../nbs/10_evaluate.ipynb #97a769e7
 def selection_config(prep:Prepared, split:str='val', pairs:int=0, **overrides) -> EvalConfig:
     "The preset's evaluation settings for a study that chooses a setting: the first `pairs` pairs of `split` (0: all; never 'test', `choice_split`), one draw."
     n = len(prep.store.split_rows(choice_split(split)))
@@ -501,6 +516,7 @@ def draw_scores(prep:Prepared, tp:pd.DataFrame, cfg:EvalConfig, first:np.ndarray
         if n in res: out[f'{n}_draws'] = sc(p, residual_draws(p, res[n], draws.shape[0], cfg.seed))
     return out
 
+# %% ../nbs/10_evaluate.ipynb #c7665411
 @torch.no_grad()
 def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalConfig, first:np.ndarray, mods,
                device, progress:bool=False, source_noise:float|dict=0.0,

@@ -60,6 +60,7 @@ def run_folder(results_dir:str|Path, variant:str, seed:int=0) -> Path:
     "Where a variant's run of training seed `seed` lives: `<variant>/` for seed 0, `<variant>_seed<k>/` for the others."
     return Path(results_dir)/(variant if seed == 0 else f'{variant}_seed{seed}')
 
+# %% ../nbs/11_figures.ipynb #bb470aca
 def _stale(run_dir:Path) -> str|None:
     "Why a run is stale (its data folder's latents were made anew after it trained), or None if current or unrecorded."
     f = Path(run_dir)/'run.json'
@@ -68,6 +69,7 @@ def _stale(run_dir:Path) -> str|None:
     now = stored_key(Path(r['data_dir'])/'latents') if r.get('data_dir') else None
     return f"trained on latents {r.get('latents')}, and {r['data_dir']} now holds {now}" if now and now != r.get('latents') else None
 
+# %% ../nbs/11_figures.ipynb #f9433cb5
 def load_results(results_dir:str|Path, variants=tuple(VARIANT_NAMES), verbose:bool=True) -> dict:
     """For each variant evaluated under `results_dir`, the metrics.json of each training seed (a list, seed 0 first).
     Seed runs trained on other latents than the variant's seed 0 (left over from before the data were prepared again)
@@ -93,12 +95,14 @@ def load_results(results_dir:str|Path, variants=tuple(VARIANT_NAMES), verbose:bo
 
 _get = dotted   # a nested metric by its path (`metrics.dotted`)
 
+# %% ../nbs/11_figures.ipynb #66cb9cea
 def _seed_stats(runs:list, path:str) -> tuple[float, float, int]:
     "(mean, standard deviation, count) of a metric over seeds; sd is NaN for one seed."
     v = np.array([x for r in runs if (x := _get(r, path)) is not None], dtype=float)
     if not len(v): return np.nan, np.nan, 0
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else np.nan, len(v)
 
+# %% ../nbs/11_figures.ipynb #6eedf514
 def _table(results:dict, columns:dict, model:str='model', baselines:dict=BASELINE_NAMES, prefix:str='',
            extra:dict|None=None) -> pd.DataFrame:
     "Rows: variants (mean over seeds; sd in .attrs['sd']) then baselines; columns: name -> metric path under each method."
@@ -120,6 +124,7 @@ def _table(results:dict, columns:dict, model:str='model', baselines:dict=BASELIN
     df.attrs['n_seeds'] = {VARIANT_NAMES.get(v, v): len(r) for v, r in results.items()}
     return df
 
+# %% ../nbs/11_figures.ipynb #d859ea83
 def table1(results:dict) -> pd.DataFrame:
     "Table 1: one row per variant (mean over seeds), the baselines and the floor, then the paper's rows; the paper's columns."
     cols = {name: k for k, name in TABLE1_COLUMNS.items()}
@@ -130,6 +135,7 @@ SPECIFICITY_COLUMNS = {l: METRICS[l].key for l in (
     'FID 1K', 'FID within MoA', 'MoA accuracy', 'readout FD', 'image top-1', 'image mean rank', 'gene MAE', 'Pearson delta',
     'energy score', 'gene top-1', 'gene top-5', 'gene mean rank')}
 
+# %% ../nbs/11_figures.ipynb #6077d047
 def specificity_table(results:dict, active:bool=False) -> pd.DataFrame:
     "Specificity and distribution scores of every variant and baseline, on all test pairs or the active compounds' (`active`), with chance."
     prefix = 'active.' if active else ''
@@ -153,6 +159,7 @@ READOUT_COLUMNS = {
     'r cell count (MoA)': 'readout_r_moa.cell_count', 'r elongation (MoA)': 'readout_r_moa.elongation',
 }
 
+# %% ../nbs/11_figures.ipynb #39139a8f
 def readout_table(results:dict, active:bool=False) -> pd.DataFrame:
     "The morphology readout of every variant and baseline: Fréchet distance of readout profiles, and per feature the correlation of generated with real shifts across compounds (and across MoAs)."
     prefix = 'active.' if active else ''
@@ -169,6 +176,7 @@ DRAW_BASELINES = {'copy_control': 'baseline: copy the control', 'mean_effect': '
                   **{k: v for n in PLATE_BASELINES for k, v in ((n, BASELINE_NAMES[n].split(' (')[0]),
                                                                (f'{n}_draws', BASELINE_NAMES[n].split(' (')[0] + ', plus its validation errors as draws'))}}
 
+# %% ../nbs/11_figures.ipynb #3a70a1df
 def draws_table(results:dict, active:bool=False) -> pd.DataFrame:
     "Gene scores of one draw, the mean of the draws and the draws as a distribution, per variant (mean over seeds), beside the point baselines, on the pairs that were drawn several times."
     prefix = 'active.' if active else ''
@@ -194,6 +202,7 @@ def draws_table(results:dict, active:bool=False) -> pd.DataFrame:
 DIRECTIONS = (('w/o GE', 'FID 5K'), ('w/o GE', 'FID 1K'), ('w/o CP', 'gene MAE'), ('beta = 1', 'FID 5K'),
               ('beta = 1', 'gene MAE'), ('beta = 10', 'FID 5K'), ('beta = 10', 'gene MAE'))
 
+# %% ../nbs/11_figures.ipynb #d5e74bcf
 def paired_interval(d:np.ndarray, level:float=0.95) -> tuple[float, float, float]:
     "(mean, low, high): the paired t interval of the mean of per-seed differences `d` (NaN bounds for fewer than two)."
     from scipy import stats
@@ -202,6 +211,7 @@ def paired_interval(d:np.ndarray, level:float=0.95) -> tuple[float, float, float
     h = float(stats.t.ppf((1 + level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
     return m, m - h, m + h
 
+# %% ../nbs/11_figures.ipynb #f51aa6df
 def directions(results:dict) -> pd.DataFrame:
     "Each ablation minus the full model: here (mean over paired whole-pipeline seeds and its 95% paired t interval) and in the paper."
     col_key = {name: k for k, name in TABLE1_COLUMNS.items()}
@@ -254,6 +264,7 @@ def to_markdown(df:pd.DataFrame, digits:int=3) -> str:
         lines.append('| ' + str(name) + ' | ' + ' | '.join(fmt(v, s) for v, s in zip(row, srow)) + ' |')
     return '\n'.join(lines)
 
+# %% ../nbs/11_figures.ipynb #302e4ca4
 def _with_sd(df:pd.DataFrame) -> pd.DataFrame:
     "The table with a '<column> sd' column beside each column that has a spread over seeds."
     sd = df.attrs.get('sd')
@@ -263,6 +274,7 @@ def _with_sd(df:pd.DataFrame) -> pd.DataFrame:
         if sd[c].notna().any(): out.insert(out.columns.get_loc(c) + 1, f'{c} sd', sd[c])
     return out
 
+# %% ../nbs/11_figures.ipynb #8c6061e8
 def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str, name:str='table1', more:str='') -> tuple[Path, Path]:
     "Write NAME.csv (with sd columns) and NAME.md (with its caption and `more` below it) atomically."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
@@ -302,6 +314,7 @@ def _reading(d:np.ndarray, m:float, lo:float, hi:float, better:str) -> str:
     if lo <= 0 <= hi: return 'tie: the interval holds zero'
     return 'model better' if (-1 if better == 'lower' else 1) * m > 0 else 'baseline better'
 
+# %% ../nbs/11_figures.ipynb #c9c4e3eb
 def versus_baselines(results:dict, variant:str='full') -> pd.DataFrame:
     "The model minus each baseline per metric, paired within whole-pipeline seeds: mean, 95% interval, and the reading."
     rows = []
@@ -327,6 +340,7 @@ def table_provenance(results_dir:str|Path) -> dict:
     return {'git': first['git'], 'environment': first['environment'],
             'runs': {k: {'seeds': r['seeds'], 'artifacts': r['artifacts']} for k, r in recs.items()}}
 
+# %% ../nbs/11_figures.ipynb #354efc2f
 def provenance_line(prov:dict) -> str:
     "One line naming the commit, lock, torch build, threads and CPU that made a table."
     if not prov: return 'Provenance: not recorded.'
@@ -344,6 +358,7 @@ def _read_at(path:Path, rev:str|None) -> str|None:
     r = subprocess.run(['git', '-C', str(path.parent), 'show', f'{rev}:./{path.name}'], capture_output=True, text=True)
     return r.stdout if r.returncode == 0 else None
 
+# %% ../nbs/11_figures.ipynb #5d5de73f
 def _table_at(folder:Path, rev:str|None) -> tuple[pd.DataFrame, dict]:
     "Table 1 (csv) and its provenance in `folder`, as on disk or at git revision `rev`."
     csv, prov = _read_at(folder/'table1.csv', rev), _read_at(folder/TABLE_PROVENANCE, rev)
@@ -364,6 +379,7 @@ def _divergence(new:dict, ref:dict) -> dict|None:
     _, run, art, a, b = min(found)
     return {'artifact': art, 'run': run, 'reference': a, 'now': b}
 
+# %% ../nbs/11_figures.ipynb #33bd1cf4
 def _outside(new:pd.DataFrame, ref:pd.DataFrame, k:float, atol:float) -> tuple[int, list]:
     "(cells compared, the cells of `new` farther from `ref` than k reference sd + atol)."
     cols = [c for c in new.columns if not c.endswith(' sd') and c in ref.columns]
@@ -436,6 +452,7 @@ def results_summary(figures_dir:str|Path='figures') -> str:
                      + (', '.join(f'{n} {k}' for k, n in rest.items()) or '-') + ' |')
     return '\n'.join(lines)
 
+# %% ../nbs/11_figures.ipynb #35fc01ac
 def update_readme(readme:str|Path='README.md', figures_dir:str|Path='figures') -> bool:
     "Put `results_summary` between the README's summary markers; True if the README changed."
     p = Path(readme); text = p.read_text()

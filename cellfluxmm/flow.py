@@ -31,6 +31,7 @@ class PathSample:
     x_t: dict         # modality -> z_t
     dx_t: dict        # modality -> z_1 - z_0 (the target velocity)
 
+# %% ../nbs/06_flow.ipynb #ee119aee
 def per_modality(value:float|dict, modalities:typing.Iterable[str], what:str, default:float|None=None) -> dict:
     "A setting per modality, from one value or {modality: value}; a modality it omits gets `default` (None: an error)."
     modalities = list(modalities)
@@ -41,6 +42,7 @@ def per_modality(value:float|dict, modalities:typing.Iterable[str], what:str, de
         raise ValueError(f"{what} {value} gives no value for modality {missing}")
     return {m: float(value.get(m, default)) for m in modalities}
 
+# %% ../nbs/06_flow.ipynb #91f29fa1
 def noisy_source(z0:dict,
                  source_noise:float|dict=0.0,  # std of the noise: one for every modality, or {modality: std}
                  generator:torch.Generator|None=None) -> dict:
@@ -49,6 +51,7 @@ def noisy_source(z0:dict,
     return {k: a + s[k] * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype) if s[k] else a
             for k, a in z0.items()}
 
+# %% ../nbs/06_flow.ipynb #c2fc7088
 def rectified_path(z0:dict, z1:dict, t:torch.Tensor, source_noise:float|dict=0.0,
                    generator:torch.Generator|None=None) -> PathSample:
     "The straight path from `z0` to `z1` at times `t`; optional Gaussian noise on the source (`noisy_source`)."
@@ -76,6 +79,7 @@ VARIANTS: dict[str, Variant] = {  # Table 1's rows, in the paper's order
     'beta10': Variant(MODALITIES, 10.0, 'beta = 10'),
 }
 
+# %% ../nbs/06_flow.ipynb #3421b444
 @dataclass
 class FlowConfig(Config):
     "The objective: which modalities, how they are weighed, how time is drawn."
@@ -84,6 +88,7 @@ class FlowConfig(Config):
     time_sampling: str = 'uniform'      # 'uniform' (the paper) or 'logit_normal'
     source_noise: float|dict = 0.0      # std of Gaussian noise on the control latent (or {modality: std}); sampling adds the same
 
+# %% ../nbs/06_flow.ipynb #a72e4cd8
 def variant_flow(variant:str, **overrides) -> FlowConfig:
     "The FlowConfig of a Table 1 variant."
     if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}; choose one of {list(VARIANTS)}")
@@ -95,11 +100,13 @@ def reads_control(model) -> bool:
     "Whether `model` (or the module a wrapper holds) starts its image from noise and reads the control as a condition."
     return bool(getattr(getattr(getattr(model, 'module', model), 'cfg', None), 'image_from_noise', False))
 
+# %% ../nbs/06_flow.ipynb #2dda6023
 def gaussian_like(x:torch.Tensor, generator:torch.Generator|None=None) -> torch.Tensor:
     "Standard normal noise shaped like `x`, drawn with `generator` (on the CPU when it is a CPU generator)."
     dev = generator.device if generator is not None else x.device
     return torch.randn(x.shape, generator=generator, device=dev, dtype=x.dtype).to(x.device)
 
+# %% ../nbs/06_flow.ipynb #ef66e938
 def flow_loss(model, z0:dict, z1:dict, y:torch.Tensor, cfg:FlowConfig,
               generator:torch.Generator|None=None,
               t:torch.Tensor|None=None,     # (B,) times; drawn with `generator` when None

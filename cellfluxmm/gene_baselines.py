@@ -43,6 +43,7 @@ class Effects:
     eff: np.ndarray       # (n, G)
     rows: np.ndarray      # (n,) the gene_obs rows read
 
+# %% ../nbs/10a_gene_baselines.ipynb #33af6bff
 def split_effects(store, split:str='train') -> Effects:
     "The plate-corrected effects of the treated profiles of `split` (gene_obs.split): what every baseline here learns from."
     go, pc = store.gene_obs, plate_controls(store)
@@ -91,6 +92,7 @@ def shrunk(own:np.ndarray, seen:np.ndarray, toward:np.ndarray, w:float) -> np.nd
     "A seen compound's own effect moved towards `toward` (weight `w` on its own); an unseen one's is `toward`."
     return np.where(seen[:, None], w * own + (1 - w) * toward, toward)
 
+# %% ../nbs/10a_gene_baselines.ipynb #cec40f8d
 def effect_predictions(fx:Effects, ref:np.ndarray, cidx:np.ndarray, dose:np.ndarray, descriptors:np.ndarray|None=None,
                        k:int=10, w:float=0.5) -> dict:
     "(N, F) predictions from the references `ref` (N, F) plus training effects `fx`: the baselines `PLATE_BASELINES`."
@@ -110,6 +112,7 @@ def gene_reference(store, tp:pd.DataFrame) -> np.ndarray:
     "(N, G) the mean control profile of the plate of each pair's treated profile."
     return plate_controls(store).loc[store.gene_obs.plate.to_numpy()[tp.pert_gene]].to_numpy()
 
+# %% ../nbs/10a_gene_baselines.ipynb #3c2bff18
 def point_baselines(store, tp:pd.DataFrame, k:int=10, w:float=0.5, fx:Effects|None=None) -> dict:
     "(N, G) predictions of the pairs `tp` by the plate-mean baselines, each from training effects only (`split_effects`)."
     return effect_predictions(fx or split_effects(store), gene_reference(store, tp), tp.compound_idx.to_numpy(),
@@ -185,6 +188,7 @@ def interval_hits(draws:np.ndarray, real:np.ndarray, level:float) -> tuple[np.nd
     if K + 1 - 2 * j <= 0: return None, 0.0
     return (real >= x[j - 1]) & (real <= x[K - j]), (K + 1 - 2 * j) / (K + 1)
 
+# %% ../nbs/10a_gene_baselines.ipynb #396551ca
 def interval_coverage(draws:np.ndarray, real:np.ndarray, level:float) -> tuple[float, float]:
     "(coverage, nominal level): the share of `real` (N, G) inside the central interval of `draws` (K, N, G) nearest `level`."
     hit, nominal = interval_hits(draws, real, level)

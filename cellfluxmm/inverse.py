@@ -35,6 +35,7 @@ def _cached(p:Predictor, key, make):
     if key not in store: store[key] = make()
     return store[key]
 
+# %% ../nbs/15_inverse.ipynb #b3e05a11
 def _effects(p:Predictor, epochs:int=5) -> tuple[dict, np.ndarray]:
     "Training effects (described perturbed minus described control latents) over `epochs` draws, and their compound rows."
     def make():
@@ -45,6 +46,7 @@ def _effects(p:Predictor, epochs:int=5) -> tuple[dict, np.ndarray]:
         return eff, np.concatenate([d['compound_idx'] for d in parts])
     return _cached(p, ('effects', epochs), make)
 
+# %% ../nbs/15_inverse.ipynb #02056ee8
 def centroids(p:Predictor, cand:np.ndarray) -> tuple[dict, torch.Tensor]:
     "Per modality (C, D), each candidate's mean training effect (described) over `CENTROID_EPOCHS` epochs of drawn controls; and (C,) which candidates have training wells (the others' rows are 0)."
     eff, eff_c = _effects(p, CENTROID_EPOCHS)
@@ -58,6 +60,7 @@ def centroids(p:Predictor, cand:np.ndarray) -> tuple[dict, torch.Tensor]:
         out[m] = torch.from_numpy(s / np.maximum(n, 1)[:, None])
     return out, torch.from_numpy(n > 0)
 
+# %% ../nbs/15_inverse.ipynb #7f9d34dd
 def calibrated(
     gen: torch.Tensor,       # (..., C, k, D): k draws of C candidates, described
     controls: torch.Tensor,  # (..., D): the mean of the described controls the draws started from
@@ -71,6 +74,7 @@ def calibrated(
     g = gen.double()
     return (g + w * (target - g.mean(-2, keepdim=True))).to(gen.dtype)
 
+# %% ../nbs/15_inverse.ipynb #54d5de5b
 def within_covariance(x:np.ndarray, groups:np.ndarray, shrink:float=SHRINK) -> np.ndarray:
     "The pooled covariance of the rows of `x` around their group means (groups of one row add nothing), shrunk towards its diagonal."
     _, inv, n = np.unique(groups, return_inverse=True, return_counts=True)
@@ -83,6 +87,7 @@ def within_covariance(x:np.ndarray, groups:np.ndarray, shrink:float=SHRINK) -> n
     np.fill_diagonal(cov, np.maximum(np.diag(cov), 1e-8))  # a constant column has no noise: a floor keeps it invertible
     return (1 - shrink) * cov + shrink * np.diag(np.diag(cov))
 
+# %% ../nbs/15_inverse.ipynb #c6581a2a
 def noise_scales(p:Predictor) -> dict:
     "Per modality, the replicate noise of the described dimensions: the covariance of training effects around their compound's mean."
     def make():
@@ -90,6 +95,7 @@ def noise_scales(p:Predictor) -> dict:
         return {m: torch.from_numpy(within_covariance(eff[m], eff_c)) for m in p.modalities}
     return _cached(p, 'noise', make)
 
+# %% ../nbs/15_inverse.ipynb #780c7ee2
 def whiten(x:torch.Tensor, scale) -> torch.Tensor:
     "`x` (..., D) in units of the noise `scale`: a variance, one per dimension (D,), or a covariance (D, D) (then L^-1 x, with L L^T the covariance)."
     x, s = x.double(), torch.as_tensor(scale, dtype=torch.float64)
@@ -97,6 +103,7 @@ def whiten(x:torch.Tensor, scale) -> torch.Tensor:
     L = torch.linalg.cholesky(s)
     return torch.linalg.solve_triangular(L, x.reshape(-1, x.shape[-1]).T, upper=False).T.reshape(x.shape)
 
+# %% ../nbs/15_inverse.ipynb #a9a0530c
 def distances(
     gen: dict,  # modality -> (..., C, k, D): k draws of C candidates, described (`describe`)
     obs: dict,  # modality -> (..., w, D): w observed wells, described
@@ -121,6 +128,7 @@ def _table(p:Predictor, cand:np.ndarray, score:np.ndarray) -> pd.DataFrame:
     t = p.compounds.iloc[cand][['compound_id', 'name', 'moa']].reset_index(drop=True).assign(score=score)
     return t.sort_values('score', kind='stable').reset_index(drop=True).assign(rank=lambda d: np.arange(1, len(d) + 1))
 
+# %% ../nbs/15_inverse.ipynb #4a2dcab5
 def infer(run:str|Path|Predictor,     # a run folder, or a Predictor
           observed:dict,              # {'image': ..., 'gene': ...}: one modality or both, one well or several
           controls:dict,              # the observation's controls (same plate), both modalities the model reads
@@ -160,6 +168,7 @@ def reference_wells(p:Predictor, compound:str, k:int=4) -> tuple[dict, dict]:
     target = {m: r for m, r in (('image', i_rows), ('gene', g_rows)) if len(r)}
     return target, {'image': ctrl(st.image_obs, i_rows), 'gene': ctrl(st.gene_obs, g_rows)}
 
+# %% ../nbs/15_inverse.ipynb #65a19e7e
 def screen(run:str|Path|Predictor,
            reference:str|None=None,   # a compound id whose real wells are the target
            target:dict|None=None,     # or a target phenotype, given like `observed` in `infer`
@@ -187,6 +196,7 @@ def unseen_compounds(store, n:int) -> list[str]:
     "The first `n` compounds of the test split: the compounds a run trained with `exclude_compounds` never sees."
     return list(dict.fromkeys(store.pairs.compound_id.to_numpy()[store.split_rows('test')]))[:n]
 
+# %% ../nbs/15_inverse.ipynb #7d49a1fb
 def _softmax_regression(x:np.ndarray, y:np.ndarray, n_classes:int, steps:int=300, wd:float=1e-3) -> typing.Callable:
     "A multinomial logistic regression (standardised inputs, L2 penalty, L-BFGS); returns a function giving log-probabilities."
     mu, sd = x.mean(0), x.std(0) + 1e-6
@@ -202,6 +212,7 @@ def _softmax_regression(x:np.ndarray, y:np.ndarray, n_classes:int, steps:int=300
     opt.step(closure)
     return lambda q: torch.log_softmax(lin(torch.from_numpy((q - mu) / sd).float()), -1).detach().numpy()
 
+# %% ../nbs/15_inverse.ipynb #81eea7d1
 def rank_difference(a:np.ndarray, b:np.ndarray, n_boot:int=2000, seed:int=0) -> tuple[float, float, float]:
     """Mean of `a - b` over the same queries' ranks, (Q,) or (seeds, Q), with a 95% paired bootstrap interval: queries
     resampled (the same ones in every seed) and, where there are several, seeds resampled too."""
@@ -212,6 +223,7 @@ def rank_difference(a:np.ndarray, b:np.ndarray, n_boot:int=2000, seed:int=0) -> 
     boot = d[si[:, :, None], qi[:, None, :]].mean((1, 2))
     return float(d.mean()), float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))
 
+# %% ../nbs/15_inverse.ipynb #4eac2539
 def _ranks(score:np.ndarray, truth:np.ndarray) -> np.ndarray:
     "Rank (1 = best, lower score better, ties averaged) of the true column of each row; NaN where its score is NaN."
     s = np.where(np.isnan(score), np.inf, score)
@@ -438,6 +450,7 @@ SCREEN_METRICS = ('top1_same_moa', 'top5_same_moa')
 SCREEN_PAIRS = (('model, calibrated', 'nearest centroid'), ('model, calibrated', 'model'),
                 ('model, calibrated', 'descriptor neighbours'), ('model', 'descriptor neighbours'))
 
+# %% ../nbs/15_inverse.ipynb #2fec41e6
 def evaluate_screen(p:Predictor, references:typing.Sequence[str], candidates:typing.Sequence[str], **kw) -> pd.DataFrame:
     "How often the top candidate (and the top five) of a screen for each reference shares the reference's MoA (`screen_rows`, averaged)."
     return screen_rows(p, references, candidates, **kw).groupby('method')[list(SCREEN_METRICS)].mean()

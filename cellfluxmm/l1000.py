@@ -51,6 +51,7 @@ def split_sizes(pairs:pd.DataFrame, kind:str, cfg:BenchmarkConfig) -> tuple[int,
     n_test = max(1, int(round(cfg.fraction(kind) * eligible)))
     return n_test, max(1, int(round(cfg.val_share(kind) * (eligible - n_test))))
 
+# %% ../nbs/16_l1000.ipynb #449505af
 def split_store(l1000:str|Path, data_dir:str|Path, kind:str, seed:int, cfg:BenchmarkConfig,
                 log=None) -> PackedStore:
     "The store of profiles alone of one split and seed, with its validation compounds, in `data_dir/store` (a cached artifact)."
@@ -93,6 +94,7 @@ def dose_prior(st, tp:pd.DataFrame, fx=None) -> np.ndarray:
     coef, icpt, _ = ridge_fit(np.log10(fx.dose)[:, None], fx.eff)
     return np.log10(tp.dose.to_numpy())[:, None] @ coef + icpt
 
+# %% ../nbs/16_l1000.ipynb #fd12e691
 def benchmark_baselines(st, tp:pd.DataFrame, choice:dict|None=None, fx=None) -> dict:
     "(N, G) predictions of the pairs `tp` by every baseline, from training profiles only (`fx`: their `split_effects`, made once), with the weights and k of `choice` (`choose_benchmark`)."
     ch, fx = {'w': {}, 'k': 10, **(choice or {})}, fx or split_effects(st)
@@ -187,6 +189,7 @@ def _ae_points(prep, points:dict, real_rows:np.ndarray, genes:np.ndarray) -> dic
         out['ae_reconstruction'] = ae.decode(torch.from_numpy(np.asarray(prep.cache.genes)[real_rows])).numpy()
     return out
 
+# %% ../nbs/16_l1000.ipynb #3cc44d1d
 def score_seed(prep, eval_dir:str|Path, kind:str, seed:int, nodose_dir:str|Path|None=None) -> tuple[pd.DataFrame, dict]:
     "Per-profile scores (`profile_scores`) of the model evaluated in `eval_dir` and of every baseline on its test profiles; the validation choices."
     st, cfg = prep.store, prep.config.eval
@@ -278,6 +281,7 @@ def benchmark_markdown(scores:pd.DataFrame, caption:str, diffs:pd.DataFrame|None
               for r in diffs.itertuples()]
     return '\n'.join(lines) + '\n'
 
+# %% ../nbs/16_l1000.ipynb #e0261b17
 def plot_benchmark(st:pd.DataFrame):
     "MAE and Pearson delta per method and split (`seed_table` rows): mean over seeds as a bar, each seed's value as a dot."
     import matplotlib.pyplot as plt
@@ -312,6 +316,7 @@ def study_candidates(pr:Preset) -> dict:
                                  'linear 128': (ae(hidden=(), token_dim=16), True), 'MLP 256 64': (ae(hidden=(256,), token_dim=8), True)},
             'dose embedding': {'yes': (pr, True), 'no': (pr, False)}}
 
+# %% ../nbs/16_l1000.ipynb #4e89849d
 def preset_setting(pr:Preset, factor:str):
     "The value of `factor` (a factor of `study_candidates`, `SAMPLER_GRID` or 'draws') that the preset `pr` holds."
     a = pr.gene_ae
@@ -373,6 +378,7 @@ def chosen_settings(study:pd.DataFrame, draws:int=max(DRAW_COUNTS)) -> dict:
     out['draws'] = int(base.groupby('draws').val_mae.mean().idxmin())
     return out
 
+# %% ../nbs/16_l1000.ipynb #c88cadb0
 def study_table(study:pd.DataFrame, pr:Preset) -> pd.DataFrame:
     "Per factor and value: mean and sd over seeds of the validation MAE and Pearson delta, whether it is chosen, and the preset's value."
     t = pd.concat([study[study.draws == max(DRAW_COUNTS)],

@@ -32,6 +32,7 @@ def rgb_scale(images:np.ndarray, q:float=99.9) -> np.ndarray:
     "(3,) the q-th percentile of DNA, RNA and ER over real uint16 images (N, 5, H, W)."
     return np.percentile(np.asarray(images)[:, channel_index(RGB_CHANNELS)], q, axis=(0, 2, 3)).astype(np.float32)
 
+# %% ../nbs/08_metrics.ipynb #c4d7ed1f
 def to_rgb8(images:np.ndarray|torch.Tensor, scale:np.ndarray) -> torch.Tensor:
     "(N, 5, H, W) uint16 images -> (N, 3, H, W) uint8 RGB of DNA, RNA, ER."
     x = torch.as_tensor(np.asarray(images)[:, channel_index(RGB_CHANNELS)].astype(np.float32))
@@ -45,6 +46,7 @@ def inception_weights_path() -> Path:
     "Where the InceptionV3 weights are looked for: $CELLFLUXMM_INCEPTION_WEIGHTS, else ~/.cache/cellfluxmm/."
     return Path(os.environ.get('CELLFLUXMM_INCEPTION_WEIGHTS', Path.home()/'.cache'/'cellfluxmm'/INCEPTION_FILE))
 
+# %% ../nbs/08_metrics.ipynb #1a145e77
 class InceptionExtractor(nn.Module):
     "InceptionV3 pool features (2048) of uint8 RGB images, from torch-fidelity and a local weights file."
     name = 'InceptionV3 (torch-fidelity, pool3, 2048)'
@@ -79,6 +81,7 @@ class DomainExtractorConfig(Config):
     rgb_scale: tuple[float, ...] = (1.0, 1.0, 1.0)
     classes: tuple[str, ...] = () # the names of its classes, in the order of its head's outputs
 
+# %% ../nbs/08_metrics.ipynb #871bf861
 class DomainExtractor(nn.Module):
     "A small CNN over 8-bit RGB views; its 128-d penultimate layer is the embedding."
     def __init__(self, cfg:DomainExtractorConfig):
@@ -115,6 +118,7 @@ def extractor_rows(store:PackedStore) -> tuple[np.ndarray, np.ndarray, str]:
     rows = np.concatenate([p.image.to_numpy(), ctrl])
     return rows, np.concatenate([labels_of.astype(str), np.full(len(ctrl), 'control')]), 'moa' if has_moa else 'compound'
 
+# %% ../nbs/08_metrics.ipynb #544a558f
 def train_domain_extractor(
     store: PackedStore, steps: int = 300, batch_size: int = 64, seed: int = 0, progress: bool = True
 ) -> DomainExtractor:
@@ -137,14 +141,17 @@ def train_domain_extractor(
         opt.zero_grad(); loss.backward(); opt.step()
     return net.eval()
 
+# %% ../nbs/08_metrics.ipynb #73fe3861
 def _write_domain_extractor(net:DomainExtractor, folder:Path):
     save_file(net.state_dict(), folder/'model.safetensors'); net.cfg.save(folder/'config.json')
 
+# %% ../nbs/08_metrics.ipynb #a5b6d2b5
 def save_domain_extractor(net:DomainExtractor, path:str|Path) -> Path:
     "Save as a folder: model.safetensors + config.json, atomically."
     with atomic_path(path) as tmp: tmp.mkdir(); _write_domain_extractor(net, tmp)
     return Path(path)
 
+# %% ../nbs/08_metrics.ipynb #5189da92
 def load_domain_extractor(path:str|Path) -> DomainExtractor:
     "Load a folder written by `save_domain_extractor` (or by `domain_extractor`)."
     path = Path(path)
@@ -154,6 +161,7 @@ def load_domain_extractor(path:str|Path) -> DomainExtractor:
     net.load_state_dict(load_file(path/'model.safetensors'))
     return net.eval()
 
+# %% ../nbs/08_metrics.ipynb #ed5abe9c
 def domain_extractor(store:PackedStore, path:str|Path, steps:int=300, batch_size:int=64, seed:int=0,
                      progress:bool=True, log=None) -> DomainExtractor:
     "The store's domain extractor, a cached artifact at `path`: trained again when the store or any setting changes."
@@ -176,11 +184,13 @@ def extract_features(net:nn.Module, rgb8:torch.Tensor, batch_size:int=256) -> to
 
 warnings.filterwarnings('ignore', message='Metric `Kernel Inception Distance` will save all extracted features')
 
+# %% ../nbs/08_metrics.ipynb #229127fd
 class _Identity(nn.Module):
     "Hands precomputed features to torchmetrics unchanged."
     def __init__(self, d:int): super().__init__(); self.num_features = d
     def forward(self, x): return x
 
+# %% ../nbs/08_metrics.ipynb #d372f0e6
 def fid_from_features(real:torch.Tensor, fake:torch.Tensor) -> float:
     "FID between two feature sets (N, d), computed by torchmetrics (on this process's features: no gathering across processes)."
     # sync_on_compute=False: in a multi-process run (validation on the main process only) a gather would wait forever
@@ -188,10 +198,12 @@ def fid_from_features(real:torch.Tensor, fake:torch.Tensor) -> float:
     m.update(real.double(), real=True); m.update(fake.double(), real=False)
     return float(m.compute())
 
+# %% ../nbs/08_metrics.ipynb #c9b76243
 def kid_subset_size(n:int) -> int:
     "KID's subset size for `n` samples: 1000 (the usual) when there are enough, else n // 2 (at least 2)."
     return max(2, min(1000, n // 2))
 
+# %% ../nbs/08_metrics.ipynb #9bdbfdd5
 def kid_from_features(real:torch.Tensor, fake:torch.Tensor, subsets:int=50, seed:int=0) -> tuple[float, float]:
     "KID mean and std between two feature sets, computed by torchmetrics, subset size adapted to the sample count."
     torch.manual_seed(seed)
@@ -215,6 +227,7 @@ def sample_tag(n:int) -> str:
     "The suffix of a metric at `n` samples: 1000 -> '1K', 2500 -> '2.5K'."
     return f'{n / 1000:g}K'
 
+# %% ../nbs/08_metrics.ipynb #a386e747
 def image_metrics(real:torch.Tensor, fake:torch.Tensor, counts=SAMPLE_COUNTS, seed:int=0) -> dict:
     "FID and KID x100 of fake vs real features for the first n of each `counts` (skipping counts above the sample size)."
     out = {}
@@ -225,6 +238,7 @@ def image_metrics(real:torch.Tensor, fake:torch.Tensor, counts=SAMPLE_COUNTS, se
         out[f'kid_{tag}'] = 100 * kid_from_features(real[:n], fake[:n], seed=seed)[0]
     return out
 
+# %% ../nbs/08_metrics.ipynb #3198f897
 def real_floor(pool:torch.Tensor, counts=SAMPLE_COUNTS, seed:int=0) -> dict:
     "The same metrics between two disjoint random halves of a pool of real features (for each n with 2n available)."
     perm = torch.from_numpy(rng_for(seed, 41).permutation(len(pool)))
@@ -248,6 +262,7 @@ def _pearson_rows(a:np.ndarray, b:np.ndarray) -> np.ndarray:
     a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
     return (a * b).sum(1) / np.maximum(np.sqrt((a ** 2).sum(1) * (b ** 2).sum(1)), 1e-12)
 
+# %% ../nbs/08_metrics.ipynb #f05caccb
 def gene_metrics(pred:np.ndarray, real:np.ndarray, ctrl:np.ndarray, pert:np.ndarray, k:int=50) -> pd.DataFrame:
     "Per-pair gene metrics (one row per pair); changes are measured from `ctrl` (evaluation passes each plate's mean control profile); `pert` labels each pair's perturbation."
     pred, real, ctrl = (np.asarray(x, dtype=np.float64) for x in (pred, real, ctrl))
@@ -270,12 +285,14 @@ def mean_effect(z0:np.ndarray, z1:np.ndarray) -> np.ndarray:
     "The mean change (z1 - z0) over training pairs, shaped like one sample."
     return (np.asarray(z1, dtype=np.float64) - np.asarray(z0, dtype=np.float64)).mean(0)
 
+# %% ../nbs/08_metrics.ipynb #ef92f46c
 def tanimoto(a:np.ndarray, b:np.ndarray) -> np.ndarray:
     "(n, m) Tanimoto similarity of binary fingerprints a (n, D) and b (m, D)."
     a, b = (np.asarray(x, dtype=np.float64) > 0.5 for x in (a, b))
     inter = a.astype(float) @ b.T.astype(float)
     return inter / np.maximum(a.sum(1)[:, None] + b.sum(1)[None] - inter, 1)
 
+# %% ../nbs/08_metrics.ipynb #7148c718
 def nearest_compound_effect(test_desc:np.ndarray, train_desc:np.ndarray, train_effects:np.ndarray) -> np.ndarray:
     "For each test compound, the mean effect of the most similar training compound."
     return np.asarray(train_effects)[tanimoto(test_desc, train_desc).argmax(1)]

@@ -68,6 +68,7 @@ def _is_rows(v) -> bool:
     a = np.asarray(v) if not isinstance(v, (str, Path, pd.DataFrame)) else None
     return a is not None and a.dtype.kind in 'iu' and a.ndim <= 1
 
+# %% ../nbs/14_predict.ipynb #8b21701d
 def _read_images(v, size:tuple) -> np.ndarray:
     import tifffile
     if isinstance(v, (str, Path)) or (isinstance(v, (list, tuple)) and v and isinstance(v[0], (str, Path))):
@@ -85,6 +86,7 @@ def _read_images(v, size:tuple) -> np.ndarray:
     if x.dtype != np.uint16: raise ValueError(f"images must be uint16 like a microscope's, got {x.dtype}")
     return x
 
+# %% ../nbs/14_predict.ipynb #3aec95ba
 def _read_profiles(v, genes:list[str]) -> np.ndarray:
     if isinstance(v, (str, Path)):
         p = Path(v)
@@ -110,6 +112,7 @@ def _read_profiles(v, genes:list[str]) -> np.ndarray:
     if not np.isfinite(x).all(): raise ValueError("the profiles hold NaN or inf values")
     return x
 
+# %% ../nbs/14_predict.ipynb #8c6389c7
 @torch.no_grad()
 def latents(p:Predictor, values:dict, controls:bool=False, what:str='controls') -> dict:
     "Latents of images and/or profiles given as store rows, arrays or files (`controls`: store rows must be controls)."
@@ -134,6 +137,7 @@ def latents(p:Predictor, values:dict, controls:bool=False, what:str='controls') 
         else: out[m] = p.prep.gene_ae.eval().encode(torch.from_numpy(_read_profiles(v, st.gene_symbols)))
     return out
 
+# %% ../nbs/14_predict.ipynb #7fcd5e20
 def plate_controls(p:Predictor, image_plate:str|None=None, gene_plate:str|None=None, k:int=4) -> dict:
     "Store rows of up to `k` control images of a Cell Painting plate and `k` control profiles of an L1000 plate."
     st, out = p.prep.store, {}
@@ -164,6 +168,7 @@ class Prediction:
         "(P, G): the mean of the draws' profiles, the point prediction."
         return None if self.profiles is None else self.profiles.mean(1)
 
+# %% ../nbs/14_predict.ipynb #638baa39
 @torch.no_grad()
 def generate_latents(p:Predictor, z0:dict, idx:np.ndarray, n:int=1, progress:bool=False,
                      dose=None) -> dict:  # µM, one or one per compound row (dose-aware models)
@@ -181,6 +186,7 @@ def generate_latents(p:Predictor, z0:dict, idx:np.ndarray, n:int=1, progress:boo
                    device=p.device, progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
     return {m: v.reshape(len(idx), n, *v.shape[1:]) for m, v in out.items()}
 
+# %% ../nbs/14_predict.ipynb #acdbda0c
 @torch.no_grad()
 def decode(p:Predictor, lat:dict) -> tuple[np.ndarray|None, np.ndarray|None]:
     "Images (uint16) and profiles of latents shaped (P, n, ...)."
@@ -196,6 +202,7 @@ def decode(p:Predictor, lat:dict) -> tuple[np.ndarray|None, np.ndarray|None]:
         prof = p.prep.gene_ae.eval().decode(g.reshape(-1, g.shape[-1]).float()).numpy().reshape(*g.shape[:2], -1)
     return imgs, prof
 
+# %% ../nbs/14_predict.ipynb #741df1b4
 def predict(run:str|Path|Predictor,        # a run folder, or a Predictor made from one
             controls:dict,                 # {'image': ..., 'gene': ...}: store rows, arrays or files (see above)
             perturbation,                  # a compound id (or index), or a list of them

@@ -53,6 +53,7 @@ class TrainConfig(Config):
     compile: bool = False  # torch.compile the model: a minute or more of compiling, then faster steps (long GPU runs)
     trackers: tuple[str, ...] = ()  # accelerate trackers, e.g. ('tensorboard',)
 
+# %% ../nbs/09_prepare.ipynb #90f84e8b
 @dataclass
 class EvalConfig(Config):
     "How the test split is sampled and scored."
@@ -83,7 +84,7 @@ class EvalConfig(Config):
         if self.image_cfg_scale is None or self.image_cfg_scale == self.cfg_scale: return self.cfg_scale
         return {'image': self.image_cfg_scale, 'gene': self.cfg_scale}
 
-
+# %% ../nbs/09_prepare.ipynb #c927bac3
 @dataclass
 class Preset(Config):
     "Everything a reproduction needs besides the variant."
@@ -194,6 +195,7 @@ def get_preset(name:str, seed:int=0) -> Preset:
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESETS)}")
     return PRESETS[name].seeded(seed) if seed else PRESETS[name]
 
+# %% ../nbs/09_prepare.ipynb #8a05ea06
 def _named(preset:str|Preset, seed:int=0) -> tuple[str, Preset]:
     "(name, Preset) of a preset given by name (seeded with `seed`) or as an object ('custom')."
     return (preset, get_preset(preset, seed)) if isinstance(preset, str) else ('custom', preset)
@@ -206,6 +208,7 @@ def seed_folder(data_dir:str|Path, seed:int) -> Path:
     d = Path(data_dir)
     return d if seed == 0 else d.with_name(f'{d.name}_seed{seed}')
 
+# %% ../nbs/09_prepare.ipynb #f0a7bb2a
 def data_folder(path:str|Path, log=None) -> Path:
     "The data folder `path` names: itself, or the folder holding it when it is a store folder named `store`."
     p = Path(path)
@@ -217,6 +220,7 @@ def data_folder(path:str|Path, log=None) -> Path:
                          f"(move {p} to {p}/../DATA/store and pass --data DATA)")
     return p
 
+# %% ../nbs/09_prepare.ipynb #def9f3ea
 def simulated_store(cfg:SimConfig, path:str|Path, force:bool=False, progress:bool=True, log=None) -> PackedStore:
     "The store simulated with `cfg` at `path` (a cached artifact); a folder holding another store is replaced only with `force`."
     path = Path(path)
@@ -282,7 +286,7 @@ class Prepared:
         "The seeds that made the folder's artifacts."
         return {'pipeline': self.config.seed, 'image_ae': self.config.vae_train.seed, 'gene_ae': self.config.gene_train.seed}
 
-
+# %% ../nbs/09_prepare.ipynb #057991aa
 def _check_record(d:Path, rec:dict, name:str, pr:Preset):
     "Refuse a folder prepared for another preset, or for other preparation settings."
     if rec['preset'] != name:
@@ -373,6 +377,7 @@ def cache_key(store:PackedStore, image_ae:ImageAutoencoder, gene_ae:GeneAutoenco
     return {'store': store.manifest['build_id'], 'image_ae': image_ae.fingerprint() if image_ae is not None else None,
             'gene_ae': gene_ae.fingerprint()}
 
+# %% ../nbs/09_prepare.ipynb #aa115159
 class LatentCache:
     "Encoded images (n_images, C, h, w) and profiles (n_profiles, L), memory-mapped from a folder."
     def __init__(self, path:str|Path):
@@ -458,6 +463,7 @@ class RunConfig(Config):
     exclude_compounds: tuple[str, ...] = ()  # compounds whose pairs training never sees (to test unseen compounds)
     latents: str = ''  # the key of the latent cache it trains on: a checkpoint of other latents is not resumed
 
+# %% ../nbs/09_prepare.ipynb #23d659bc
 def save_checkpoint(
     path: Path, model: torch.nn.Module, ema: EMAModel, opt, step: int, run: RunConfig, metrics: dict | None = None
 ) -> Path:
@@ -473,9 +479,11 @@ def save_checkpoint(
         run.save(tmp/'config.json')
     return path
 
+# %% ../nbs/09_prepare.ipynb #b2fde33b
 class CheckpointError(RuntimeError):
     "A checkpoint folder that cannot be read."
 
+# %% ../nbs/09_prepare.ipynb #679278b7
 def read_checkpoint(path:Path) -> dict:
     "Read and check a checkpoint folder; a truncated or corrupted one raises `CheckpointError` naming it."
     path = Path(path)
@@ -492,6 +500,7 @@ def read_checkpoint(path:Path) -> dict:
     except Exception as e:
         raise CheckpointError(f"checkpoint {path} is unreadable ({type(e).__name__}: {e})") from e
 
+# %% ../nbs/09_prepare.ipynb #01c76666
 def step_checkpoints(out:Path) -> list[Path]:
     "Step checkpoints under `out/checkpoints`, newest first."
     return sorted((Path(out)/'checkpoints').glob('step_*'), reverse=True)
@@ -504,6 +513,7 @@ def model_checkpoint(path:str|Path) -> Path:
     if not (path/'state.json').exists() and step_checkpoints(path): return step_checkpoints(path)[0]
     return path
 
+# %% ../nbs/09_prepare.ipynb #35327ac6
 def load_ema_model(path:str|Path, device='cpu') -> tuple[JointSiT, RunConfig]:
     "The EMA weights of `model_checkpoint(path)`, in eval mode, and its run's config."
     ck = read_checkpoint(model_checkpoint(path))

@@ -46,12 +46,14 @@ def _version(name:str) -> str|None:
     try: return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError: return None
 
+# %% ../nbs/00a_provenance.ipynb #cab0c0ff
 def repo_root() -> Path:
     "The folder holding the library's package: the clone's root for an editable install."
     return Path(importlib.util.find_spec('cellfluxmm').origin).resolve().parent.parent
 
 LOCK_FILE = 'lock/cpu.txt'  # the reproduction's locked CPU environment (`make lock`)
 
+# %% ../nbs/00a_provenance.ipynb #0da5ddbd
 def environment() -> dict:
     "Python, the packages' versions, torch's build, threads and determinism, the CPU (and GPU), and the lock file's hash."
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
@@ -89,6 +91,7 @@ def write_provenance(folder:str|Path,     # the results folder
     with atomic_path(Path(folder)/PROVENANCE_FILE) as tmp: tmp.write_text(json.dumps(rec, indent=2, default=str))
     return rec
 
+# %% ../nbs/00a_provenance.ipynb #f9850d1a
 def read_provenance(folder:str|Path) -> dict|None:
     "The provenance record of a results folder, None if it has none."
     f = Path(folder)/PROVENANCE_FILE

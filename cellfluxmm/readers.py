@@ -69,6 +69,7 @@ def _need(path:str|Path) -> Path:
     if not path.exists(): raise FileNotFoundError(f"{path} does not exist")
     return path
 
+# %% ../nbs/03_readers.ipynb #76cfc561
 def read_gctx(path:str|Path, # a GCTX (HDF5) file
              ) -> GeneTable:
     "Read a LINCS GCTX file: `/0/DATA/0/matrix` is stored samples x genes, metadata in `/0/META/{ROW,COL}`."
@@ -121,6 +122,7 @@ def _enc(s:pd.Series) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(s): return s.fillna(MISSING).to_numpy()
     return np.array([str(MISSING) if pd.isna(v) else str(v) for v in s], dtype='S')
 
+# %% ../nbs/03_readers.ipynb #edbe5db1
 def write_gctx(t:GeneTable, path:str|Path) -> Path:
     "Write `t` as GCTX (HDF5, matrix stored samples x genes)."
     with h5py.File(path, 'w') as f:
@@ -130,6 +132,7 @@ def write_gctx(t:GeneTable, path:str|Path) -> Path:
             for c in df.columns: f[f'0/META/{g}/{c}'] = _enc(df[c])
     return Path(path)
 
+# %% ../nbs/03_readers.ipynb #52eda6a2
 def write_gct(t:GeneTable, path:str|Path) -> Path:
     "Write `t` as GCT 1.3 text."
     rm, cm = list(t.genes.columns), list(t.samples.columns)
@@ -161,6 +164,7 @@ def _unprefixed(columns) -> dict:
     cols = set(map(str, columns))
     return {c: str(c)[9:] for c in columns if str(c).startswith('Metadata_') and str(c)[9:] not in cols}
 
+# %% ../nbs/03_readers.ipynb #de39fbc6
 def read_l1000_table(path:str|Path, # replicate_level_l1k.csv(.gz) or .parquet
                     ) -> GeneTable:
     "Read the curated CDRP L1000 table: feature columns end in `_at`."
@@ -210,6 +214,7 @@ def core_id(x) -> str|None:
     x = str(x).strip()
     return x[:13] if x.upper().startswith('BRD-') else x
 
+# %% ../nbs/03_readers.ipynb #f16c8acd
 def _is_control(ids:pd.Series, types:pd.Series|None=None) -> np.ndarray:
     ctl = ids.map(lambda v: v is None or str(v).upper() in ('DMSO', 'NAN', '')).to_numpy(bool)
     if types is not None: ctl |= types.astype(str).str.startswith('ctl_vehicle').to_numpy()
@@ -264,8 +269,10 @@ def read_platemap(path:str|Path) -> pd.DataFrame:
         raise ValueError(f"{path}: plate {w.Metadata_Plate} well {w.Metadata_Well} has two different compounds or doses")
     return pm.reset_index(drop=True)
 
+# %% ../nbs/03_readers.ipynb #9c1ef4c5
 def channel_columns(ch:str) -> tuple[str, str]: return f'FileName_Orig{ch}', f'PathName_Orig{ch}'
 
+# %% ../nbs/03_readers.ipynb #91e1bca4
 def read_load_data(
     path: str | Path | pd.DataFrame,  # CellProfiler load_data CSV (or such a table, e.g. from `folder_load_data`)
     platemap: str | Path | None = None,  # CSV with Metadata_Plate, _Well, _broad_sample, _mmoles_per_liter (optional)
@@ -298,6 +305,7 @@ def site_files(row:pd.Series, root:str|Path|None=None) -> list[Path]:
         out.append(p if p.is_absolute() or root is None else Path(root) / p)
     return out
 
+# %% ../nbs/03_readers.ipynb #06572c9c
 def read_site(files:list[Path]) -> np.ndarray:
     "Read one site's five 16-bit TIFFs into (5, H, W) uint16; wrong dtype or mismatched shapes are errors naming the file."
     chans = []
@@ -348,6 +356,7 @@ def pick_sites(ld:pd.DataFrame, seed:int=0) -> pd.DataFrame:
     order = rng.permutation(len(ld))
     return ld.iloc[order].drop_duplicates(['Metadata_Plate', 'Metadata_Well']).sort_index()
 
+# %% ../nbs/03_readers.ipynb #a3765051
 def random_crop(img:np.ndarray, size:int, rng:np.random.Generator) -> np.ndarray:
     "A random `size` x `size` crop of (C, H, W)."
     h, w = img.shape[-2:]
@@ -360,6 +369,7 @@ def plate_ranges(crops:np.ndarray, lo:float=0.1, hi:float=99.9) -> np.ndarray:
     "(5, 2) low and high intensity of each channel over a sample of one plate's crops (n, 5, H, W)."
     return np.stack([np.percentile(crops[:, c], [lo, hi]) for c in range(crops.shape[1])])
 
+# %% ../nbs/03_readers.ipynb #5ae18cc1
 def normalize(img:np.ndarray, ranges:np.ndarray, top:int=60000) -> np.ndarray:
     "Stretch (5, H, W) by the plate's `ranges` into uint16."
     lo, hi = ranges[:, :1, None], ranges[:, 1:, None]
@@ -378,6 +388,7 @@ def read_sample_info(path:str|Path) -> pd.DataFrame:
     if df[key].duplicated().any(): raise ValueError(f"{path}: duplicated sample id(s) {df[key][df[key].duplicated()].tolist()[:5]}")
     return _clean_meta(df.set_index(key).rename_axis('id'))
 
+# %% ../nbs/03_readers.ipynb #87df021f
 def join_sample_info(t:GeneTable, info:pd.DataFrame, what:str='the sample table') -> GeneTable:
     "`t` with the sample table's columns joined on sample id (the table's values win); every sample must be in it."
     missing = t.samples.index.difference(info.index)
@@ -386,6 +397,7 @@ def join_sample_info(t:GeneTable, info:pd.DataFrame, what:str='the sample table'
     samples = t.samples.drop(columns=[c for c in info.columns if c in t.samples]).join(info)
     return GeneTable(t.data, samples, t.genes, t.source)
 
+# %% ../nbs/03_readers.ipynb #b029cd3b
 def read_l1000(path:str|Path,
                sample_info:str|Path|None=None, # per-sample metadata table (GEO's inst_info) joined on sample id
               ) -> GeneTable:
@@ -404,6 +416,7 @@ class FingerprintConfig(Config):
     radius: int = 2      # 2 = ECFP4-like
     n_bits: int = 1024   # folded length
 
+# %% ../nbs/03_readers.ipynb #e9668dff
 def morgan_fingerprints(smiles:typing.Sequence, cfg:FingerprintConfig|None=None) -> tuple[np.ndarray, list[int]]:
     "(n, n_bits) float32 0/1 fingerprints, and the positions whose SMILES is missing or does not parse (rows of zeros)."
     from rdkit import Chem, RDLogger
@@ -418,6 +431,7 @@ def morgan_fingerprints(smiles:typing.Sequence, cfg:FingerprintConfig|None=None)
         out[i] = gen.GetFingerprintAsNumPy(mol)
     return out, bad
 
+# %% ../nbs/03_readers.ipynb #829e18ba
 def compound_descriptors(compounds:pd.DataFrame, cfg:FingerprintConfig, report:DataReport) -> np.ndarray|None:
     "Fingerprints of a perturbation table's SMILES (None when no compound has one); the rest are counted in `report`."
     if compounds.smiles.isna().all(): return None
@@ -426,6 +440,7 @@ def compound_descriptors(compounds:pd.DataFrame, cfg:FingerprintConfig, report:D
     report.keep('compounds with fingerprints', len(compounds) - len(bad))
     return fp
 
+# %% ../nbs/03_readers.ipynb #b31782aa
 def compound_table(t:GeneTable, gene_obs:pd.DataFrame, ids:typing.Sequence[str]) -> pd.DataFrame:
     "The perturbation table of compounds `ids`: name and SMILES from the L1000 file's sample metadata where present."
     s = t.samples.loc[gene_obs.sample_id]

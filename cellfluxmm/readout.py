@@ -34,17 +34,21 @@ class ReadoutConfig:
 
     def to_dict(self) -> dict: return asdict(self)
 
+# %% ../nbs/08_readout.ipynb #3693d1b5
 def _planar() -> np.ndarray:
     "A (3, 3, 3) structuring element that connects pixels within a field, never across fields."
     s = np.zeros((3, 3, 3), bool); s[1] = ndi.generate_binary_structure(2, 1)
     return s
 
+# %% ../nbs/08_readout.ipynb #46c62241
 def _smooth(x:np.ndarray, sigma:float) -> np.ndarray:  # (N, H, W), smoothed within each field
     return ndi.gaussian_filter(x.astype(np.float32), (0, sigma, sigma))
 
+# %% ../nbs/08_readout.ipynb #19ab00c3
 def _cyto(x:np.ndarray) -> np.ndarray:  # (N, 5, H, W) -> (N, H, W): the stains that fill the cell body
     return x[:, 1:4].astype(np.float32).sum(1)
 
+# %% ../nbs/08_readout.ipynb #66055e3f
 def fit_readout(images:np.ndarray, **kw) -> ReadoutConfig:
     "Otsu thresholds of the smoothed DNA and cytoplasm signals over `images` (N, 5, H, W): control fields of the training split."
     if images.ndim != 4 or images.shape[1] != len(CHANNELS):
@@ -69,6 +73,7 @@ def _segment(x:np.ndarray, cfg:ReadoutConfig) -> tuple[np.ndarray, np.ndarray]:
     cells = watershed(-body, nuc, connectivity=s, mask=(body > cfg.t_cell) | (nuc > 0))
     return nuc, cells
 
+# %% ../nbs/08_readout.ipynb #7e01fe89
 def readout(images:np.ndarray,  # (N, 5, H, W) fields, any numeric dtype (image units)
             cfg:ReadoutConfig, batch_size:int=1024, progress:bool=False) -> pd.DataFrame:
     "The morphology profile of every field: one row per field, the columns `FEATURES`."
@@ -78,6 +83,7 @@ def readout(images:np.ndarray,  # (N, 5, H, W) fields, any numeric dtype (image 
              for s in tqdm(range(0, len(images), batch_size), desc='morphology readout', disable=not progress)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(FEATURES))
 
+# %% ../nbs/08_readout.ipynb #b58a5e98
 def _readout(x:np.ndarray, cfg:ReadoutConfig) -> pd.DataFrame:
     N, _, H, W = x.shape
     nuc, cells = _segment(x, cfg)
@@ -115,12 +121,14 @@ def filled(a:pd.DataFrame) -> np.ndarray:
     "(N, F) features as floats; a field with no cells (NaN per-cell features) reads 0: no area, no shape, no signal."
     return a[list(FEATURES)].astype(float).fillna(0.0).to_numpy()
 
+# %% ../nbs/08_readout.ipynb #899c3297
 def readout_fd(real:pd.DataFrame, fake:pd.DataFrame) -> float:
     "Fréchet distance between two readout profile sets, every feature standardised by the real set's mean and spread."
     r, f = filled(real), filled(fake)
     mu, sd = r.mean(0), r.std(0) + 1e-9
     return fid_from_features(torch.from_numpy((r - mu) / sd), torch.from_numpy((f - mu) / sd))
 
+# %% ../nbs/08_readout.ipynb #7ae22ac0
 def shift_correlation(real:pd.DataFrame, fake:pd.DataFrame,
                       ref:pd.DataFrame,   # the reference of each row (the plate's mean control profile)
                       groups:np.ndarray,  # the perturbation of each row: shifts are averaged per group first

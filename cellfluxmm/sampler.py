@@ -19,6 +19,7 @@ VelocityFn = typing.Callable[[dict, torch.Tensor], dict]
 
 def _axpy(x:dict, dt:float, v:dict) -> dict: return {k: x[k] + dt * v[k] for k in x}
 
+# %% ../nbs/07_sampler.ipynb #589a1a1b
 @torch.no_grad()
 def euler(f:VelocityFn, x0:dict, n_steps:int=N_STEPS, t0:float=T_CONTROL, t1:float=T_PERTURBED) -> dict:
     "Explicit Euler from `t0` to `t1` in exactly `n_steps` steps (`n_steps` velocity evaluations)."
@@ -29,6 +30,7 @@ def euler(f:VelocityFn, x0:dict, n_steps:int=N_STEPS, t0:float=T_CONTROL, t1:flo
         x = _axpy(x, dt, f(x, t))
     return x
 
+# %% ../nbs/07_sampler.ipynb #d4ec937f
 @torch.no_grad()
 def heun(f:VelocityFn, x0:dict, n_steps:int=N_STEPS // 2, t0:float=T_CONTROL, t1:float=T_PERTURBED) -> dict:
     "Heun's second-order method in exactly `n_steps` steps (`2 n_steps` velocity evaluations)."
@@ -50,6 +52,7 @@ def guidance_scales(scale:float|dict, modalities:typing.Iterable[str]) -> dict:
     "The guidance scale of each of `modalities`, from one scale or a dict {modality: scale}."
     return per_modality(scale, modalities, 'guidance')
 
+# %% ../nbs/07_sampler.ipynb #1a209f0d
 def guidance_name(scale:float|dict) -> str:
     "Guidance as a caption says it: 'guidance 1.2', or 'guidance 3 (images), 1.2 (expression)'."
     if not isinstance(scale, dict) or len(set(scale.values())) == 1:

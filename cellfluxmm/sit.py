@@ -75,6 +75,7 @@ SIT_PRESETS = {f'SiT-{n}/{p}': _preset(*s, p) for n, s in _SIZES.items() for p i
 SIT_PRESETS['tiny'] = _preset(2, 64, 2, 2)    # seconds on a CPU: tests and the smoke run
 SIT_PRESETS['cpu'] = _preset(4, 128, 4, 2)    # the CPU demo
 
+# %% ../nbs/05_sit.ipynb #19f98c7b
 def sit_config(name:str, **overrides) -> SiTConfig:
     "A preset by name ('SiT-XL/2', 'SiT-S/4', 'tiny', 'cpu', ...) with `overrides` (input sizes, conditioning)."
     if name not in SIT_PRESETS: raise ValueError(f"unknown SiT preset {name!r}; choose one of {list(SIT_PRESETS)}")
@@ -110,6 +111,7 @@ class LabelEmbedder(nn.Module):
             )
         return self.table(torch.where(drop, torch.full_like(y, self.n), y))
 
+# %% ../nbs/05_sit.ipynb #70377316
 class FeatureEmbedder(nn.Module):
     "Per-compound features (B, F) -> (B, hidden) by an MLP; a learned vector is the null condition."
     def __init__(self, feature_dim:int, hidden:int):
@@ -122,6 +124,7 @@ class FeatureEmbedder(nn.Module):
             raise ValueError(f"features must be (B, {self.feature_dim}), got {tuple(y.shape)}")
         return torch.where(drop[:, None], self.null.to(y.dtype)[None], self.mlp(y.float()))
 
+# %% ../nbs/05_sit.ipynb #76b37a7b
 class FeatureIdEmbedder(nn.Module):
     "Features and the compound's own vector, (B, F + 1) with the compound's row last (-1: none) -> (B, hidden)."
     def __init__(self, feature_dim:int, n:int, hidden:int):
@@ -139,6 +142,7 @@ class FeatureIdEmbedder(nn.Module):
         keep = ((idx >= 0) & ~drop).to(self.table.weight.dtype)[:, None]
         return self.features(y[:, :-1], drop) + keep * self.table(idx.clamp(min=0))
 
+# %% ../nbs/05_sit.ipynb #e01be99d
 def compound_condition(cond:str,                       # 'class', 'features' or 'features+id' (`SiTConfig.cond`)
                        idx:np.ndarray|torch.Tensor,    # (B,) compound rows of the store
                        descriptors:np.ndarray|None=None, # (n_compounds, F) the store's compound features
@@ -162,6 +166,7 @@ class DoseEmbedder(nn.Module):
         args = log_dose.float()[:, None] * self.freqs[None]
         return self.mlp(torch.cat([torch.cos(args), torch.sin(args)], -1)) * (~drop)[:, None]
 
+# %% ../nbs/05_sit.ipynb #206ab5a8
 def with_dose(y:torch.Tensor|np.ndarray, # (B,) perturbation indices or (B, F) features
               dose:torch.Tensor|np.ndarray, # (B,) doses in µM (> 0)
              ) -> torch.Tensor:             # (B, 2) or (B, F + 1) float: the condition of a `dose=True` model
@@ -175,6 +180,7 @@ def modulate(x:torch.Tensor, shift:torch.Tensor, scale:torch.Tensor) -> torch.Te
     "x (B, T, D) * (1 + scale) + shift, with (B, D) shift and scale."
     return x * (1 + scale[:, None]) + shift[:, None]
 
+# %% ../nbs/05_sit.ipynb #4c35b746
 class Attention(nn.Module):
     "Multi-head self-attention through scaled_dot_product_attention."
     def __init__(self, dim:int, heads:int):
@@ -186,6 +192,7 @@ class Attention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v)                                                 # (B, H, T, d/H)
         return self.proj(y.transpose(1, 2).reshape(b, t, d))                                        # (B, T, D)
 
+# %% ../nbs/05_sit.ipynb #55d5088c
 class SiTBlock(nn.Module):
     "A transformer block with adaLN-Zero conditioning."
     def __init__(self, dim:int, heads:int, mlp_ratio:float=4.0):
@@ -216,7 +223,7 @@ def _check_shape(x:torch.Tensor, shape:tuple, what:str):
     if tuple(x.shape[1:]) != tuple(shape):
         raise ValueError(f"{what} must be (B, {', '.join(map(str, shape))}), got {tuple(x.shape)}")
 
-
+# %% ../nbs/05_sit.ipynb #78e448c4
 def unpatchify(o:torch.Tensor,   # (B, (side/p)^2, p*p*C) per-patch outputs, row-major patches
                p:int, channels:int, side:int,
               ) -> torch.Tensor: # (B, C, side, side)
@@ -224,6 +231,7 @@ def unpatchify(o:torch.Tensor,   # (B, (side/p)^2, p*p*C) per-patch outputs, row
     b, s = o.shape[0], side // p
     return o.reshape(b, s, s, p, p, channels).permute(0, 5, 1, 3, 2, 4).reshape(b, channels, side, side)
 
+# %% ../nbs/05_sit.ipynb #ed5dadf8
 class PatchTokens(nn.Module):
     "Image latent (B, C, h, w) <-> patch tokens (B, (h/p)^2, D); with `image_from_noise`, each token also reads the control's patch."
     def __init__(self, cfg:SiTConfig):
@@ -249,6 +257,7 @@ class PatchTokens(nn.Module):
         for conv in filter(None, (self.proj, self.control)):
             nn.init.xavier_uniform_(conv.weight.view(conv.weight.shape[0], -1)); nn.init.zeros_(conv.bias)
 
+# %% ../nbs/05_sit.ipynb #9466cf98
 class GeneTokens(nn.Module):
     "Gene latent (B, n_g * d_g) <-> n_g tokens (B, n_g, D) with learned positions."
     def __init__(self, cfg:SiTConfig):

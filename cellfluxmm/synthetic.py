@@ -123,6 +123,7 @@ class World:
     plate_genes: np.ndarray  # (P_l1000, G) expression offset of each L1000 plate
     gene_sd: np.ndarray      # (G,) per-gene noise scale
 
+# %% ../nbs/02_synthetic.ipynb #c9486f8f
 def make_world(cfg:SimConfig, n_genes:int=978) -> World:
     "Draw the compounds, their effects and descriptors, and the plate batch effects."
     rng, d, C = rng_for(cfg.seed, 1), cfg.latent_dim, cfg.n_compounds
@@ -161,6 +162,7 @@ def make_world(cfg:SimConfig, n_genes:int=978) -> World:
                  plate_genes=2 * cfg.plate_effect * rng.normal(size=(cfg.n_l1000_plates, n_genes)),
                  gene_sd=cfg.gene_noise * np.exp(0.3 * rng.normal(size=n_genes)))
 
+# %% ../nbs/02_synthetic.ipynb #1e57faf9
 def dose_response(dose:np.ndarray, ec50:np.ndarray) -> np.ndarray:
     "Fraction of the full effect at `dose` (Hill curve, slope 1); 0 for controls."
     dose = np.asarray(dose, dtype=float)
@@ -169,11 +171,13 @@ def dose_response(dose:np.ndarray, ec50:np.ndarray) -> np.ndarray:
 # %% ../nbs/02_synthetic.ipynb #0d17506a
 def _sigmoid(x): return 1 / (1 + np.exp(-x))
 
+# %% ../nbs/02_synthetic.ipynb #2cf58666
 def _field_noise(rng, shape, sigma:float) -> np.ndarray:
     "A smooth random field of unit variance."
     n = gaussian_filter(rng.normal(size=shape), sigma, mode='wrap')
     return n / (n.std() + 1e-8)
 
+# %% ../nbs/02_synthetic.ipynb #b6238471
 def render_field(theta:np.ndarray,  # (11,) the well's morphology parameters, MORPH_PARAMS order
                  gain:np.ndarray,   # (5,) per-channel intensity gain of the plate
                  rng:np.random.Generator,
@@ -334,6 +338,7 @@ def descriptor_r2(store:PackedStore, folds:int=5, seed:int=0) -> float:
         pred[f] = x[f] @ coef + icpt
     return float(1 - ((y - pred) ** 2).sum() / ((y - y.mean(0)) ** 2).sum())
 
+# %% ../nbs/02_synthetic.ipynb #5328e987
 def screen_difficulty(store:PackedStore) -> pd.Series:
     "Replicate reproducibility (all, active, inert compounds) and descriptor R^2 of a simulated store."
     rr = replicate_reproducibility(store.genes, store.gene_obs).set_index('compound_id').reproducible

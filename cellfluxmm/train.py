@@ -55,6 +55,7 @@ def _step_randomness(seed:int, step:int, n:int, cond_drop:float, time_sampling:s
     g = torch.Generator().manual_seed(int(rng_for(seed, 200, step).integers(2**62)))
     return sample_time(n, time_sampling, g), torch.rand(n, generator=g) < cond_drop
 
+# %% ../nbs/09_train.ipynb #c0b2ea65
 def _finite_or_stop(loss, parts, z0, z1, step, out):
     "Stop on a non-finite loss, naming the step, the modality's term and, if so, the modality whose inputs were bad."
     if torch.isfinite(loss): return
@@ -172,6 +173,7 @@ def _log_rows(f:Path) -> list[dict]:
         except json.JSONDecodeError: pass
     return rows
 
+# %% ../nbs/09_train.ipynb #9659fdc1
 def read_log(out:str|Path) -> pd.DataFrame:
     "The JSONL training log of a run folder as a table (one row per step logged)."
     rows = _log_rows(Path(out)/'log.jsonl')
@@ -209,10 +211,12 @@ def _resume(out:Path, run:RunConfig, model, ema, opt, log) -> tuple[int, float]:
         return step, ck['state']['metrics'].get('best_score', math.inf)
     return 0, math.inf
 
+# %% ../nbs/09_train.ipynb #7922e7b8
 def _clear_run(out:Path):  # a run's checkpoints, best model and log
     for p in (out/'checkpoints', out/'best'): shutil.rmtree(p, ignore_errors=True)
     (out/'log.jsonl').unlink(missing_ok=True)
 
+# %% ../nbs/09_train.ipynb #f58057a7
 def _truncate_log(f:Path, step:int):
     if not f.exists(): return
     keep = [r for r in _log_rows(f) if r['step'] <= step]

@@ -45,3 +45,12 @@ def test_no_library_function_over_60_lines():
                   for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                   and n.end_lineno - n.lineno + 1 > 60)
     assert not long, f"functions over 60 lines (lines, name): {long}"
+
+def test_exported_cells_are_small():
+    "One definition per exported cell: across the notebooks' exported cells the median is at most 12 lines, the 90th percentile 40."
+    import json, numpy as np
+    nbs = Path(cellfluxmm.__file__).parents[1]/'nbs'
+    sizes = [len([l for l in ''.join(c['source']).splitlines() if l.strip()]) for p in sorted(nbs.glob('*.ipynb'))
+             for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'code' and ''.join(c['source']).startswith('#| export')]
+    assert np.median(sizes) <= 12 and np.percentile(sizes, 90) <= 40, (
+        f"exported cells: median {np.median(sizes):g}, 90th percentile {np.percentile(sizes, 90):g} lines (limits 12 and 40)")
