@@ -13,10 +13,9 @@ import yaml
 
 # %% auto #0
 __all__ = ['CHANNELS', 'RGB_CHANNELS', 'MODALITIES', 'T_CONTROL', 'T_PERTURBED', 'CFG_SCALE', 'COND_DROP_PROB', 'N_STEPS',
-           'N_TEST', 'ARTIFACT_KEY_FILE', 'channel_index', 'interpolate', 'cfg_combine', 'cfg_scale_from_w',
-           'latent_scaling', 'scale_latents', 'unscale_latents', 'seed_everything', 'rng_for', 'get_device',
-           'tune_allocator', 'tune_runtime', 'atomic_path', 'artifact_key', 'stored_key', 'cached', 'ConfigError',
-           'Config', 'ridge_fit']
+           'N_TEST', 'ARTIFACT_KEY_FILE', 'channel_index', 'interpolate', 'cfg_combine', 'latent_scaling',
+           'scale_latents', 'unscale_latents', 'seed_everything', 'rng_for', 'get_device', 'tune_allocator',
+           'tune_runtime', 'atomic_path', 'artifact_key', 'stored_key', 'cached', 'ConfigError', 'Config', 'ridge_fit']
 
 # %% ../nbs/00_core.ipynb #919640b2
 CHANNELS: tuple[str, ...] = ('DNA', 'RNA', 'ER', 'AGP', 'Mito')  # order of the channel axis everywhere
@@ -58,11 +57,6 @@ def cfg_combine(v_cond:torch.Tensor,   # velocity with the condition
                ) -> torch.Tensor:
     "Classifier-free guidance: $v_u + s (v_c - v_u)$."
     return v_uncond + scale * (v_cond - v_uncond)
-
-# %% ../nbs/00_core.ipynb #05e5d453
-def cfg_scale_from_w(w:float) -> float:
-    "The scale $s$ equal to the $(1+w) v_c - w v_u$ form."
-    return 1.0 + w
 
 # %% ../nbs/00_core.ipynb #ca22c60b
 def latent_scaling(config, # a VAE config: a dict or an object with attributes (e.g. `AutoencoderKL.config`)

@@ -124,7 +124,7 @@ def distances(
     return out.float()
 
 # %% ../nbs/15_inverse.ipynb #47a6eb16
-def _table(p:Predictor, cand:np.ndarray, score:np.ndarray) -> pd.DataFrame:
+def _ranking_table(p:Predictor, cand:np.ndarray, score:np.ndarray) -> pd.DataFrame:
     t = p.compounds.iloc[cand][['compound_id', 'name', 'moa']].reset_index(drop=True).assign(score=score)
     return t.sort_values('score', kind='stable').reset_index(drop=True).assign(rank=lambda d: np.arange(1, len(d) + 1))
 
@@ -153,7 +153,7 @@ def infer(run:str|Path|Predictor,     # a run folder, or a Predictor
         cent, has = centroids(p, cand)
         gen = {m: calibrated(v, describe(m, z0[m]).mean(0), cent[m], has, calibrate) for m, v in gen.items()}
     obs = {m: describe(m, v) for m, v in obs.items()}
-    return _table(p, cand, distances(gen, obs, noise_scales(p), mods, score).numpy())
+    return _ranking_table(p, cand, distances(gen, obs, noise_scales(p), mods, score).numpy())
 
 # %% ../nbs/15_inverse.ipynb #168504a4
 def reference_wells(p:Predictor, compound:str, k:int=4) -> tuple[dict, dict]:
