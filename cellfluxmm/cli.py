@@ -14,7 +14,7 @@ from .data import SPLIT_KINDS, PackedStore, SplitConfig
 from .synthetic import SIM_PRESETS, sim_config
 from .flow import VARIANTS
 from .figures import run_folder
-from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, seed_folder, simulated_store
+from .prepare import PRESETS, Prepared, data_folder, get_preset, prepare, run_sampler, seed_folder, simulated_store
 
 # %% auto #0
 __all__ = ['VARIANT_ORDER', 'KERNEL_ARGS', 'THREAD_VARS', 'STUDIES', 'PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build',
@@ -75,7 +75,8 @@ def cmd_evaluate(a):
     prep = Prepared.open(a.data or f'data/{a.preset}', a.preset)
     run = a.run or f'results/{a.preset}/{a.variant}'
     over = {k: v for k, v in (('device', a.device), ('n_draws', a.draws), ('n_steps', a.steps)) if v is not None}
-    res = evaluate(run, prep, a.out or f'{run}/eval', prep.config.eval.replace(**over), progress=not a.quiet)
+    base = prep.config.eval.replace(**run_sampler(run, prep.config.eval).to_dict())   # the run's sampler, unless told otherwise
+    res = evaluate(run, prep, a.out or f'{run}/eval', base.replace(**over), progress=not a.quiet)
     rows = {k: v for k, v in res.items() if isinstance(v, dict) and any(c.startswith(('gene_', 'fid')) for c in v)}
     cols = [c for c in ('fid_5k', 'gene_mae', 'gene_pearson_delta', 'gene_top50_sign_acc') if any(c in v for v in rows.values())]
     print(pd.DataFrame(rows).T.reindex(columns=cols).round(4).to_string())

@@ -14,7 +14,7 @@ from .core import CHANNELS, artifact_key, atomic_path, cached, get_device, ridge
 from .data import SplitDraws, images_to_uint16, replicate_reproducibility, write_ome_zarr
 from .autoencoders import decode_latents
 from .sampler import EVALS_PER_STEP, generate, guidance_name
-from .prepare import EvalConfig, Prepared, load_ema_model, model_checkpoint
+from .prepare import EvalConfig, Prepared, load_ema_model, model_checkpoint, run_sampler
 from .provenance import content_hash, write_provenance
 from .gene_baselines import PLATE_BASELINES, Effects, split_effects, calibration, choose_k_w, effect_predictions, gene_reference, choose_on_validation, point_baselines, residual_draws, split_pairs, validation_residuals
 from .sit import compound_condition, with_dose
@@ -461,8 +461,8 @@ def _draw_outputs(model, prep:Prepared, cfg:EvalConfig, tp:pd.DataFrame, y, prof
 # %% ../nbs/10_evaluate.ipynb #af7b0dc6
 def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|None=None, progress:bool=True) -> dict:
     "Sample the test split with the run's best EMA model, score it, write the outputs; returns the metrics."
-    cfg, out = cfg or prep.config.eval, Path(out_dir)
-    device = get_device(cfg.device)
+    cfg = cfg or prep.config.eval.replace(**run_sampler(run_dir, prep.config.eval).to_dict())   # none given: the run's sampler
+    out, device = Path(out_dir), get_device(cfg.device)
     tune_runtime(device)
     model, run = load_ema_model(run_dir, device)
     st, tp = prep.store, test_pairs(prep, cfg)

@@ -15,14 +15,14 @@ from .data import images_to_float, images_to_uint16
 from .autoencoders import decode_latents, encode_images
 from .sampler import generate, guidance_name
 from .sit import compound_condition, with_dose
-from .prepare import Prepared, load_ema_model
+from .prepare import Prepared, SamplerConfig, load_ema_model, run_sampler
 
 # %% auto #0
 __all__ = ['Predictor', 'latents', 'plate_controls', 'Prediction', 'generate_latents', 'decode', 'predict', 'write_prediction']
 
 # %% ../nbs/14_predict.ipynb #c24640c6
 class Predictor:
-    "A trained run ready to generate: its EMA model, the prepared folder it trained on, its evaluation's sampler settings."
+    "A trained run ready to generate: its EMA model, the prepared folder it trained on, the sampler it keeps (`run_sampler`)."
 
     def __init__(self, run_dir:str|Path,             # a run folder (its best checkpoint) or a checkpoint folder
                  data_dir:str|Path|None=None,       # the prepared data folder; None: the one the run recorded
@@ -33,11 +33,16 @@ class Predictor:
         if not d:
             raise ValueError(f"{run_dir} does not record its data folder: pass data_dir (the folder `prepare` made)")
         self.prep = Prepared.open(d, self.run.preset)
-        ev = self.prep.config.eval
-        self.n_steps, self.cfg_scale, self.solver, self.batch_size = ev.n_steps, ev.guidance, ev.solver, ev.batch_size
+        self.with_sampler(run_sampler(self.run_dir, self.prep.config.eval))   # the run's, not the preset's of today
         self.modalities = tuple(self.run.flow.modalities)
         self.compounds = self.prep.store.compounds.reset_index(drop=True)
         self._index = {c: i for i, c in enumerate(self.compounds.compound_id)}
+
+    def with_sampler(self, s:SamplerConfig) -> Predictor:
+        "Sample with `s` from now on (the reproduction passes its preset's); returns self."
+        ev = self.prep.config.eval.replace(**s.to_dict())
+        self.n_steps, self.cfg_scale, self.solver, self.batch_size = ev.n_steps, ev.guidance, ev.solver, ev.batch_size
+        return self
 
     def __repr__(self):
         return (

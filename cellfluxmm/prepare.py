@@ -24,10 +24,11 @@ from .flow import FlowConfig, variant_flow
 from .provenance import write_provenance
 
 # %% auto #0
-__all__ = ['PRESETS', 'PREPARED_FILE', 'TrainConfig', 'EvalConfig', 'Preset', 'get_preset', 'seed_folder', 'data_folder',
-           'simulated_store', 'Prepared', 'prepare', 'cache_key', 'LatentCache', 'build_latent_cache', 'LatentPairs',
-           'RunConfig', 'save_checkpoint', 'CheckpointError', 'read_checkpoint', 'step_checkpoints', 'model_checkpoint',
-           'load_ema_model', 'build_run', 'multi_dose']
+__all__ = ['SAMPLER_FILE', 'PRESETS', 'PREPARED_FILE', 'TrainConfig', 'EvalConfig', 'SamplerConfig', 'eval_sampler',
+           'run_sampler', 'Preset', 'get_preset', 'seed_folder', 'data_folder', 'simulated_store', 'Prepared',
+           'prepare', 'cache_key', 'LatentCache', 'build_latent_cache', 'LatentPairs', 'RunConfig', 'save_checkpoint',
+           'CheckpointError', 'read_checkpoint', 'step_checkpoints', 'model_checkpoint', 'load_ema_model', 'build_run',
+           'multi_dose']
 
 # %% ../nbs/09_prepare.ipynb #a83f4c82
 @dataclass
@@ -83,6 +84,31 @@ class EvalConfig(Config):
         "The sampler's guidance: one scale, or {modality: scale} where the image scale differs."
         if self.image_cfg_scale is None or self.image_cfg_scale == self.cfg_scale: return self.cfg_scale
         return {'image': self.image_cfg_scale, 'gene': self.cfg_scale}
+
+# %% ../nbs/09_prepare.ipynb #9a1c5a6d
+@dataclass
+class SamplerConfig(Config):
+    "How a trained model is sampled: the ODE solver and its steps, the guidance (per modality where they differ), the batch size."
+    solver: str = 'euler'
+    n_steps: int = N_STEPS
+    cfg_scale: float = CFG_SCALE
+    image_cfg_scale: float|None = None
+    batch_size: int = 500
+
+SAMPLER_FILE = 'sampler.json'   # in a run folder: the sampler it is used with
+
+# %% ../nbs/09_prepare.ipynb #daf7bec3
+def eval_sampler(ev:EvalConfig) -> SamplerConfig:
+    "The sampler settings an evaluation config holds."
+    return SamplerConfig(**{k: getattr(ev, k) for k in SamplerConfig.__dataclass_fields__})
+
+# %% ../nbs/09_prepare.ipynb #9da3926a
+def run_sampler(path:str|Path, default:EvalConfig) -> SamplerConfig:
+    "The sampler a run keeps (RUN/sampler.json; `path` the run folder or one of its checkpoints), else `default`'s."
+    p = Path(path)
+    for d in (p, p.parent, p.parent.parent):
+        if (d/SAMPLER_FILE).exists() and (d/'run.json').exists(): return SamplerConfig.load(d/SAMPLER_FILE)
+    return eval_sampler(default)
 
 # %% ../nbs/09_prepare.ipynb #c927bac3
 @dataclass

@@ -17,7 +17,7 @@ from .sit import JointSiT
 from .flow import flow_loss, sample_time
 from .sampler import generate
 from .metrics import describe, fid_from_features
-from .prepare import (CheckpointError, LatentPairs, Prepared, RunConfig, TrainConfig, model_checkpoint,
+from .prepare import (SAMPLER_FILE, CheckpointError, LatentPairs, Prepared, RunConfig, TrainConfig, eval_sampler, model_checkpoint,
     read_checkpoint, save_checkpoint, step_checkpoints)
 from .provenance import write_provenance
 
@@ -138,7 +138,9 @@ def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, prog
     model, opt = acc.prepare(model, opt)
     net = lambda: acc.unwrap_model(model, keep_torch_compile=False)  # the plain JointSiT
     ema.to(acc.device)
-    if acc.is_main_process: out.mkdir(parents=True, exist_ok=True); run.save(out/'run.json')
+    if acc.is_main_process:
+        out.mkdir(parents=True, exist_ok=True); run.save(out/'run.json')
+        if not (out/SAMPLER_FILE).exists(): eval_sampler(prep.config.eval).save(out/SAMPLER_FILE)   # the sampler it keeps
     if tc.trackers: acc.init_trackers('cellfluxmm', config={'variant': run.variant, 'beta': run.flow.beta})
     logf = open(out/'log.jsonl', 'a') if acc.is_main_process else None
     bar = tqdm(range(start, tc.steps), desc=f'training {run.variant}', disable=not (progress and acc.is_main_process),
