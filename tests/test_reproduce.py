@@ -68,7 +68,7 @@ def paper_notebook(tmp, name, **params):
                           capture_output=True, text=True, timeout=600, cwd=root)
 
 def test_budget_notebook_on_smoke(smoke):
-    "`make budget`'s notebook: each `conditioning:steps` trained from scratch and scored; a table, its markdown and a plot."
+    "`make budget`'s notebook: each run (conditioning, steps) trained from scratch and scored; a table, its markdown and a plot."
     tmp, r = smoke
     assert r.returncode == 0, r.stderr[-3000:]
     out = paper_notebook(tmp, 'budget.ipynb', out_dir=tmp/'bfig', work_dir=tmp/'budget', runs=[{'cond': 'class', 'steps': 4}, {'cond': 'features', 'steps': 4}])
@@ -82,7 +82,7 @@ def test_budget_notebook_on_smoke(smoke):
     assert (tmp/'bfig'/'budget.png').exists() and 'features 4' in (tmp/'bfig'/'budget.md').read_text()
 
 def test_sampler_steps_notebook_on_smoke(smoke):
-    "`make sampler`'s notebook: each `solver:steps` scored on the same pairs, the noise of a repeat, the choice, a table and a plot."
+    "`make sampler`'s notebook: each [solver, steps] scored on the same pairs, the noise of a repeat, the choice, a table and a plot."
     tmp, r = smoke
     assert r.returncode == 0, r.stderr[-3000:]
     # from the command line, as `make sampler` runs it, with its kernel's threads fixed
