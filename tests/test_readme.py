@@ -63,3 +63,12 @@ def test_the_demo_preset_samples_with_the_sampler_its_validation_study_chose(roo
     assert (ev.solver, ev.n_steps) == (chosen.solver.iloc[0], int(chosen.steps.iloc[0])), (
         f"the demo preset samples with {ev.solver} {ev.n_steps}; its validation study chose "
         f"{chosen.solver.iloc[0]} {int(chosen.steps.iloc[0])} (figures/sampler_steps.md)")
+
+def test_the_inverse_calibration_is_the_one_its_validation_study_chose(root):
+    "`inverse.CALIBRATE` is the weight whose calibrated model ranks best from both modalities in figures/inverse_val.md."
+    import re
+    from cellfluxmm.inverse import CALIBRATE
+    rows = re.findall(r'^\| model(?:, calibrated ([\d.]+))? \| ([\d.]+) \|', (root/'figures'/'inverse_val.md').read_text(), re.M)
+    assert len(rows) >= 2, 'figures/inverse_val.md holds no model rows: rerun `make inverse`'
+    best = min(rows, key=lambda r: float(r[1]))
+    assert float(best[0] or 0) == CALIBRATE, f"inverse_val.md chooses weight {best[0] or 0}, the library uses CALIBRATE = {CALIBRATE}"
