@@ -86,7 +86,7 @@ check: $(STAMP)
 	$(BIN)/cellfluxmm check figures
 
 # after `make reproduce`: the model used backwards, per seed a model that never saw some test compounds (figures/inverse.*,
-# figures/screen.md; the committed ones: SEEDS=3, 26-29 minutes of one core per seed beside other work)
+# figures/screen.md; the committed ones: SEEDS=3, 40-53 minutes of one core per seed with Heun 10, beside other work)
 inverse: $(STAMP)
 	$(BIN)/cellfluxmm reproduce --preset $(PRESET) --seeds $(SEEDS) --inverse
 

@@ -748,7 +748,7 @@ def _reproduce_command(sub):
                          'cores or more, 1 on a GPU); 1 runs them one by one in this process')
     rp.add_argument('--inverse', action='store_true',
                     help='also train a full model that never saw some test compounds and evaluate perturbation inference '
-                         'with it, per seed (figures/inverse.*, figures/screen.md; on the demo 26-29 minutes of one core per seed)')
+                         'with it, per seed (figures/inverse.*, figures/screen.md; on the demo 40-53 minutes of one core per seed)')
     rp.set_defaults(fn=cmd_reproduce)
 
 # %% ../nbs/12_cli.ipynb #7ad98a43
