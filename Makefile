@@ -114,7 +114,7 @@ guidance: $(STAMP)
 	$(BIN)/cellfluxmm study guidance --preset $(PRESET) -p image_scales '$(IMAGE_SCALES)' -p gene_scales '$(GENE_SCALES)'
 
 # rerun the component notebooks and store their outputs (tables, pictures) for readers; after `make reproduce`
-# the evaluation notebook shows the demo model beside its baselines too. One notebook: make outputs NBS=nbs/06_flow.ipynb
+# the evaluation notebook shows the demo model beside its baselines too. One notebook: make outputs NBS=nbs/07_flow.ipynb
 NBS ?= $(wildcard nbs/[0-9]*.ipynb)
 outputs: $(STAMP)
 	$(BIN)/cellfluxmm outputs $(NBS)

@@ -4,7 +4,8 @@ from pathlib import Path
 import cellfluxmm
 
 LAYERS = [('core', 'provenance'), ('data', 'synthetic', 'readers'), ('autoencoders', 'sit'), ('flow', 'sampler'), ('metrics', 'readout', 'gene_baselines'),
-          ('prepare',), ('train', 'evaluate', 'figures', 'predict'), ('inverse', 'l1000'), ('cli', 'bench')]
+          ('configs',), ('prepare', 'checkpoints'), ('train', 'evaluate', 'figures', 'predict'), ('inverse', 'l1000'), ('pipeline',),
+          ('cli', 'bench')]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 
 def imports(path:Path) -> set[str]:
@@ -54,3 +55,16 @@ def test_exported_cells_are_small():
              for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'code' and ''.join(c['source']).startswith('#| export')]
     assert np.median(sizes) <= 12 and np.percentile(sizes, 90) <= 40, (
         f"exported cells: median {np.median(sizes):g}, 90th percentile {np.percentile(sizes, 90):g} lines (limits 12 and 40)")
+
+def test_notebooks_numbered_bottom_up():
+    "Each component notebook has a number of its own, and a module's notebook comes after those of the modules it imports."
+    import json, re
+    nbs = Path(cellfluxmm.__file__).parents[1]/'nbs'
+    num, module = {}, {}
+    for p in sorted(nbs.glob('[0-9]*.ipynb')):
+        first = ''.join(json.loads(p.read_text())['cells'][0]['source'])
+        module[re.match(r'#\| default_exp (\w+)', first).group(1)] = p.stem
+        num.setdefault(p.stem.split('_')[0], []).append(p.stem)
+    assert all(len(v) == 1 for v in num.values()), f"notebooks sharing a number: {[v for v in num.values() if len(v) > 1]}"
+    early = sorted((module[m], module[d]) for m, deps in graph().items() for d in deps if module[d] > module[m])
+    assert not early, f"notebooks numbered before a module they import (notebook, import): {early}"

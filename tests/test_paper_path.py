@@ -24,7 +24,8 @@ def paper_run(tmp_path_factory):
     from diffusers import AutoencoderKL
     from cellfluxmm.data import SplitConfig
     from cellfluxmm.readers import build_store, write_example_screen
-    from cellfluxmm.prepare import EvalConfig, build_run, get_preset, prepare
+    from cellfluxmm.configs import EvalConfig, get_preset
+    from cellfluxmm.prepare import build_run, prepare
     from cellfluxmm.train import train
     from cellfluxmm.evaluate import evaluate
     d = tmp_path_factory.mktemp('paper')

@@ -43,7 +43,7 @@ def test_the_l1000_preset_holds_the_choices_of_its_validation_study(root):
     "The `l1000` preset's settings are the ones figures/real_l1000_choices.csv chose on development seeds' validation profiles."
     import pandas as pd
     from cellfluxmm.l1000 import preset_setting
-    from cellfluxmm.prepare import get_preset
+    from cellfluxmm.configs import get_preset
     t = pd.read_csv(root/'figures'/'real_l1000_choices.csv')
     chosen = t[t.chosen]
     assert sorted(chosen.factor) == sorted(set(t.factor)), 'one chosen value per factor'
@@ -54,7 +54,7 @@ def test_the_l1000_preset_holds_the_choices_of_its_validation_study(root):
 def test_the_demo_preset_samples_with_the_sampler_its_validation_study_chose(root):
     "The `demo` preset's solver and steps are the row figures/sampler_steps.csv marks chosen (on validation pairs)."
     import pandas as pd
-    from cellfluxmm.prepare import get_preset
+    from cellfluxmm.configs import get_preset
     t = pd.read_csv(root/'figures'/'sampler_steps.csv')
     assert 'chosen' in t, 'figures/sampler_steps.csv has no choice: rerun `make sampler`'
     chosen = t[t.chosen.astype(str) == 'True']

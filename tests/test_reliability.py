@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from cellfluxmm.prepare import prepare, read_checkpoint, step_checkpoints, CheckpointError
+from cellfluxmm.checkpoints import read_checkpoint, step_checkpoints, CheckpointError
+from cellfluxmm.prepare import prepare
 
 JOB = Path(__file__).parent/'train_job.py'
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}

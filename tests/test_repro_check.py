@@ -29,9 +29,10 @@ def test_another_folder_gives_identical_hashes_and_table(smoke, again):
 
 def test_check_names_a_changed_autoencoder_first(smoke, tmp_path):
     "A planted change, the image autoencoder trained at another learning rate, is traced to the autoencoder, not beyond."
-    from cellfluxmm.cli import paper_notebooks, run_notebook
+    from cellfluxmm.pipeline import paper_notebooks, run_notebook
     from cellfluxmm.evaluate import evaluate
-    from cellfluxmm.prepare import build_run, get_preset, prepare
+    from cellfluxmm.configs import get_preset
+    from cellfluxmm.prepare import build_run, prepare
     from cellfluxmm.train import train
     a, _ = smoke
     pr = get_preset('smoke')

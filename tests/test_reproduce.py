@@ -137,7 +137,7 @@ def test_studies_are_library_calls():
         assert not re.search(r"st_mtime|\.split\((':'|','|\"[:,]\")\)", code), f"{nb.name} parses a string spec or keeps a cache"
 
 def test_every_selection_study_refuses_the_test_split(smoke):
-    """Each study scores through `evaluate.selection_config`, which refuses the test split (`10_evaluate` tests it); one
+    """Each study scores through `evaluate.selection_config`, which refuses the test split (`16_evaluate` tests it); one
     study run from the command line with `-p split test` shows the refusal end to end."""
     tmp, r = smoke
     assert r.returncode == 0, r.stderr[-3000:]
@@ -161,7 +161,7 @@ def test_source_notebook_on_smoke(smoke):
     runs = t[~t.run.str.startswith('baseline: ')]
     assert list(runs.start) == ['control', 'noise', 'control'] and list(runs.SiT)[2] == '32x1'
     assert runs['gene MAE'].notna().all() and runs['readout FD'].notna().all()
-    from cellfluxmm.prepare import read_checkpoint
+    from cellfluxmm.checkpoints import read_checkpoint
     assert read_checkpoint(tmp/'source'/'noise_4'/'best')['run'].sit.image_from_noise       # the run it says it is
     assert not read_checkpoint(tmp/'source'/'control_4_32x1'/'best')['run'].sit.image_from_noise
     assert (tmp/'ofig'/'source.png').exists() and 'noise:4' in (tmp/'ofig'/'source.md').read_text()

@@ -2,7 +2,8 @@
 import os, subprocess, sys
 from pathlib import Path
 import pytest, torch
-from cellfluxmm.prepare import prepare, read_checkpoint
+from cellfluxmm.checkpoints import read_checkpoint
+from cellfluxmm.prepare import prepare
 
 BIN = Path(sys.executable).parent
 
