@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_autoencoders.ipynb #94b40ecf
 from __future__ import annotations
-import hashlib, json
+import hashlib, json, typing
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -12,9 +12,9 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from diffusers import AutoencoderKL
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
+if typing.TYPE_CHECKING: from diffusers import AutoencoderKL  # imported where a VAE is built: a second of start-up spared elsewhere
 from .core import CHANNELS, Config, atomic_path, latent_scaling, rng_for, scale_latents, unscale_latents
 
 # %% auto #0
@@ -57,6 +57,7 @@ class ImageAutoencoder(nn.Module):
     @classmethod
     def small(cls, cfg:SmallVAEConfig|None=None):
         "A fresh small VAE (random weights) to train on CPU."
+        from diffusers import AutoencoderKL
         cfg = cfg or SmallVAEConfig()
         n = len(cfg.block_out_channels)
         return cls(AutoencoderKL(in_channels=3, out_channels=3, down_block_types=('DownEncoderBlock2D',) * n,
@@ -68,6 +69,7 @@ class ImageAutoencoder(nn.Module):
     @classmethod
     def from_pretrained(cls, name_or_path:str=SD_VAE, subfolder:str|None=None):
         "A pretrained VAE from a hub id or a local folder (Stable Diffusion's by default)."
+        from diffusers import AutoencoderKL
         try:
             return cls(AutoencoderKL.from_pretrained(name_or_path, subfolder=subfolder))
         except (OSError, ValueError) as e:

@@ -4,14 +4,14 @@
 
 # %% ../nbs/14_checkpoints.ipynb #af022499
 from __future__ import annotations
-import json
+import json, typing
 from pathlib import Path
 import torch
-from diffusers.training_utils import EMAModel
 from safetensors.torch import load_file, save_file
 from .core import atomic_path
 from .sit import JointSiT
 from .configs import RunConfig
+if typing.TYPE_CHECKING: from diffusers.training_utils import EMAModel
 
 # %% auto #0
 __all__ = ['save_checkpoint', 'CheckpointError', 'read_checkpoint', 'step_checkpoints', 'model_checkpoint', 'load_ema_model']

@@ -13,8 +13,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
-from torchmetrics.image.fid import FrechetInceptionDistance
-from torchmetrics.image.kid import KernelInceptionDistance
 from tqdm.auto import tqdm
 from .core import N_TEST, RGB_CHANNELS, Config, atomic_path, cached, channel_index, rng_for
 from .data import PackedStore
@@ -193,6 +191,7 @@ class _Identity(nn.Module):
 # %% ../nbs/09_metrics.ipynb #d372f0e6
 def fid_from_features(real:torch.Tensor, fake:torch.Tensor) -> float:
     "FID between two feature sets (N, d), computed by torchmetrics (on this process's features: no gathering across processes)."
+    from torchmetrics.image.fid import FrechetInceptionDistance  # here, not at the top: torchmetrics takes a second to import
     # sync_on_compute=False: in a multi-process run (validation on the main process only) a gather would wait forever
     m = FrechetInceptionDistance(feature=_Identity(real.shape[1]), sync_on_compute=False)
     m.update(real.double(), real=True); m.update(fake.double(), real=False)
@@ -206,6 +205,7 @@ def kid_subset_size(n:int) -> int:
 # %% ../nbs/09_metrics.ipynb #9bdbfdd5
 def kid_from_features(real:torch.Tensor, fake:torch.Tensor, subsets:int=50, seed:int=0) -> tuple[float, float]:
     "KID mean and std between two feature sets, computed by torchmetrics, subset size adapted to the sample count."
+    from torchmetrics.image.kid import KernelInceptionDistance  # here, not at the top: torchmetrics takes a second to import
     torch.manual_seed(seed)
     m = KernelInceptionDistance(
         feature=_Identity(real.shape[1]), subsets=subsets, subset_size=kid_subset_size(min(len(real), len(fake)))

@@ -18,13 +18,44 @@ def l1000_dir():
 
 EXE = Path(sys.executable).parent/'cellfluxmm'
 
+def _command(tmp, extra):
+    return [EXE, 'reproduce', '--preset', 'smoke', '--data', tmp/'data', '--results', tmp/'results', '--figures', tmp/'figures', *extra]
+
 def reproduce(tmp, *extra):
     "`cellfluxmm reproduce --preset smoke` into `tmp` (data/, results/, figures/); the finished process."
-    return subprocess.run([EXE, 'reproduce', '--preset', 'smoke', '--data', tmp/'data', '--results', tmp/'results',
-                           '--figures', tmp/'figures', *extra], capture_output=True, text=True, timeout=600)
+    return subprocess.run(_command(tmp, extra), capture_output=True, text=True, timeout=600)
+
+class Background:
+    "`reproduce` started now and waited for later, its output in files: both cores stay busy while another one runs."
+    def __init__(self, tmp, *extra):
+        self.tmp, self.args = tmp, _command(tmp, extra)
+        self.out, self.err = open(tmp.parent/f'{tmp.name}.out', 'w+'), open(tmp.parent/f'{tmp.name}.err', 'w+')
+        self.proc = subprocess.Popen(self.args, stdout=self.out, stderr=self.err, text=True)
+    def result(self) -> subprocess.CompletedProcess:
+        rc = self.proc.wait(timeout=600)
+        out, err = (f.seek(0) or f.read() for f in (self.out, self.err))
+        return subprocess.CompletedProcess(self.args, rc, out, err)
+
+_AGAIN = {}
 
 @pytest.fixture(scope='session')
-def smoke(tmp_path_factory):
-    "One smoke reproduction (with the inverse steps) for every test that reads it: (folder, the command's result)."
+def smoke(tmp_path_factory, request):
+    """One smoke reproduction (with the inverse steps) for every test that reads it: (folder, the command's result).
+    Where the session holds a test of `again`, that second reproduction runs beside this one."""
+    if any('again' in getattr(item, 'fixturenames', ()) for item in request.session.items):
+        _AGAIN['run'] = Background(tmp_path_factory.mktemp('again'), '--variants', 'full')
     tmp = tmp_path_factory.mktemp('repro')
     return tmp, reproduce(tmp, '--inverse')
+
+@pytest.fixture(scope='session')
+def again(smoke):
+    "The smoke reproduction's full model once more, in another folder (same commit, same machine): (folder, result)."
+    run = _AGAIN['run']
+    return run.tmp, run.result()
+
+@pytest.fixture(scope='session')
+def smoke_data(smoke):
+    "The smoke reproduction's prepared data folder (store, autoencoders, latents), for tests that train on it."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    return tmp/'data'

@@ -4,7 +4,7 @@ from pathlib import Path
 import cellfluxmm
 
 LAYERS = [('core', 'provenance'), ('data', 'synthetic', 'readers'), ('autoencoders', 'sit'), ('flow', 'sampler'), ('metrics', 'readout', 'gene_baselines'),
-          ('configs',), ('prepare', 'checkpoints'), ('train', 'evaluate', 'figures', 'predict'), ('inverse', 'l1000'), ('pipeline',),
+          ('configs',), ('prepare', 'checkpoints'), ('train', 'evaluate', 'figures', 'predict'), ('inverse', 'l1000'), ('steps',), ('pipeline',),
           ('cli', 'bench')]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 

@@ -12,12 +12,6 @@ from cellfluxmm.prepare import prepare
 JOB = Path(__file__).parent/'train_job.py'
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
 
-@pytest.fixture(scope='module')
-def smoke_data(tmp_path_factory):
-    d = tmp_path_factory.mktemp('smoke')/'data'
-    prepare('smoke', d, progress=False, log=lambda *a: None)
-    return d
-
 def job(data, out, steps=24, ckpt=3):
     return [sys.executable, JOB, str(data), str(out), '1', str(steps), str(ckpt)]
 

@@ -3,16 +3,10 @@ import json, subprocess, sys
 from pathlib import Path
 import pandas as pd
 import pytest
-from conftest import EXE, reproduce
+from conftest import EXE
 
 def check(new, ref):
     return subprocess.run([EXE, 'check', new, '--reference', ref], capture_output=True, text=True, timeout=300)
-
-@pytest.fixture(scope='module')
-def again(tmp_path_factory):
-    "The smoke reproduction's full model once more, in another folder (same commit, same machine)."
-    tmp = tmp_path_factory.mktemp('again')
-    return tmp, reproduce(tmp, '--variants', 'full')
 
 def test_another_folder_gives_identical_hashes_and_table(smoke, again):
     (a, ra), (b, rb) = smoke, again
@@ -29,7 +23,7 @@ def test_another_folder_gives_identical_hashes_and_table(smoke, again):
 
 def test_check_names_a_changed_autoencoder_first(smoke, tmp_path):
     "A planted change, the image autoencoder trained at another learning rate, is traced to the autoencoder, not beyond."
-    from cellfluxmm.pipeline import paper_notebooks, run_notebook
+    from cellfluxmm.steps import paper_notebooks, run_notebook
     from cellfluxmm.evaluate import evaluate
     from cellfluxmm.configs import get_preset
     from cellfluxmm.prepare import build_run, prepare

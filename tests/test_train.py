@@ -7,12 +7,6 @@ from cellfluxmm.prepare import prepare
 
 BIN = Path(sys.executable).parent
 
-@pytest.fixture(scope='module')
-def smoke_data(tmp_path_factory):
-    d = tmp_path_factory.mktemp('smoke')/'data'
-    prepare('smoke', d, progress=False, log=lambda *a: None)
-    return d
-
 def test_papermill_train_notebook(root, smoke_data, tmp_path):
     out = tmp_path/'run'
     r = subprocess.run([BIN/'papermill', root/'nbs'/'paper'/'train.ipynb', tmp_path/'train.ipynb', '-p', 'preset', 'smoke',
