@@ -20,9 +20,9 @@ __all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 
            'DRAW_COLUMNS', 'DRAW_ROWS', 'DRAW_BASELINES', 'DIRECTIONS', 'CALIBRATION_COLUMNS', 'VERSUS', 'VERSUS_NAMES',
            'TABLE_PROVENANCE', 'SUMMARY_START', 'SUMMARY_END', 'run_folder', 'load_results', 'table1',
            'specificity_table', 'readout_table', 'draws_table', 'paired_interval', 'directions',
-           'readout_calibration_table', 'to_markdown', 'write_table1', 'versus_baselines', 'table_provenance',
-           'provenance_line', 'check_reproduction', 'describe_check', 'results_summary', 'update_readme',
-           'pick_examples', 'figure2']
+           'readout_calibration_table', 'to_markdown', 'write_table', 'write_table1', 'versus_baselines',
+           'table_provenance', 'provenance_line', 'check_reproduction', 'describe_check', 'results_summary',
+           'update_readme', 'pick_examples', 'figure2']
 
 # %% ../nbs/17_figures.ipynb #39464778
 TABLE1_COLUMNS = {
@@ -274,14 +274,31 @@ def _with_sd(df:pd.DataFrame) -> pd.DataFrame:
         if sd[c].notna().any(): out.insert(out.columns.get_loc(c) + 1, f'{c} sd', sd[c])
     return out
 
+# %% ../nbs/17_figures.ipynb #8a368748
+def write_table(out_dir:str|Path, name:str, shown:pd.DataFrame, caption:str,
+                data:pd.DataFrame|None=None,  # the CSV's rows and columns (None: no CSV)
+                more:str='',                  # text after the table (another table, a note)
+                fig=None,                     # a matplotlib figure, saved as NAME.png
+                float_format:str='%.4f', index:bool=False, caption_below:bool=False) -> list[Path]:
+    "Write a table atomically: NAME.md (its caption, `shown` as markdown, `more`), NAME.csv (`data`) and NAME.png (`fig`)."
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); written = []
+    if data is not None:
+        with atomic_path(out/f'{name}.csv') as tmp: data.to_csv(tmp, index=index, float_format=float_format)
+        written.append(out/f'{name}.csv')
+    body = f'{to_markdown(shown)}\n\n{caption}\n' if caption_below else f'{caption}\n\n{to_markdown(shown)}\n'
+    with atomic_path(out/f'{name}.md') as tmp: tmp.write_text(body + (f'\n{more}\n' if more else ''))
+    written.append(out/f'{name}.md')
+    if fig is not None:
+        with atomic_path(out/f'{name}.png') as tmp: fig.savefig(tmp, format='png', dpi=150, bbox_inches='tight')
+        written.append(out/f'{name}.png')
+    return written
+
 # %% ../nbs/17_figures.ipynb #8c6061e8
 def write_table1(df:pd.DataFrame, out_dir:str|Path, caption:str, name:str='table1', more:str='') -> tuple[Path, Path]:
-    "Write NAME.csv (with sd columns) and NAME.md (with its caption and `more` below it) atomically."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out/f'{name}.csv') as tmp: _with_sd(df).to_csv(tmp, float_format='%.6f')
-    with atomic_path(out/f'{name}.md') as tmp:
-        tmp.write_text(f'{to_markdown(df)}\n\n{caption}\n' + (f'\n{more}\n' if more else ''))
-    return out/f'{name}.csv', out/f'{name}.md'
+    "`write_table` as Table 1 and its companions are written: the caption under the table, the CSV with sd columns."
+    csv, md = write_table(out_dir, name, df, caption, data=_with_sd(df), more=more, float_format='%.6f', index=True,
+                          caption_below=True)
+    return csv, md
 
 # %% ../nbs/17_figures.ipynb #f4e7ba72
 _IMAGE_BASES = ('copy_control', 'copy_control_ae', 'mean_effect', 'compound_lookup')
