@@ -13,7 +13,7 @@ PRESET ?= demo
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: lock install check test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler guidance source real export outputs clean-nbs lab
+.PHONY: lock install check test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler guidance source profile real export outputs clean-nbs lab
 
 install: $(STAMP)
 
@@ -112,6 +112,10 @@ IMAGE_SCALES ?= [1, 1.2, 2, 3, 4, 6]
 GENE_SCALES ?= [1, 1.2, 2, 3]
 guidance: $(STAMP)
 	$(BIN)/cellfluxmm study guidance --preset $(PRESET) -p image_scales '$(IMAGE_SCALES)' -p gene_scales '$(GENE_SCALES)'
+
+# after `make reproduce`: where 200 training steps and an evaluation of the validation pairs spend their time (figures/profile.*)
+profile: $(STAMP)
+	$(BIN)/cellfluxmm study profile --preset $(PRESET) --threads 1
 
 # rerun the component notebooks and store their outputs (tables, pictures) for readers; after `make reproduce`
 # the evaluation notebook shows the demo model beside its baselines too. One notebook: make outputs NBS=nbs/07_flow.ipynb

@@ -4,9 +4,10 @@
 
 # %% ../nbs/23_bench.ipynb #a3508f07
 from __future__ import annotations
-import os, resource, statistics, subprocess, sys, time
+import functools, importlib, os, resource, statistics, subprocess, sys, time
 from pathlib import Path
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from .core import CFG_SCALE, get_device, tune_runtime
@@ -17,8 +18,9 @@ from .flow import FlowConfig, flow_loss
 from .sampler import euler, guided
 
 # %% auto #0
-__all__ = ['TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_sizes', 'bench_cfg', 'bench_mfu', 'bench_loader',
-           'peak_rss_bytes', 'bench_peak_memory', 'bench_eval', 'run_bench']
+__all__ = ['TRAIN_PARTS', 'EVAL_PARTS', 'TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_sizes', 'bench_cfg',
+           'bench_mfu', 'bench_loader', 'peak_rss_bytes', 'bench_peak_memory', 'bench_eval', 'profile_parts',
+           'run_bench']
 
 # %% ../nbs/23_bench.ipynb #7d534cb0
 def _stats(ts:list[float]) -> dict:
@@ -240,6 +242,65 @@ def bench_eval(prep, run, n_pairs:int, n_steps:int) -> dict:
         t = time.perf_counter()
         evaluate(Path(d)/'run', prep, Path(d)/'eval', cfg, progress=False)
         return {'seconds': time.perf_counter() - t, 'n_pairs': n_pairs, 'n_steps': n_steps}
+
+# %% ../nbs/23_bench.ipynb #c3c60a63
+TRAIN_PARTS = {  # part of a training run -> the functions whose time it is
+    'batches from the latent cache': ('cellfluxmm.prepare:LatentPairs.samples',),
+    "the model's forward and the loss": ('cellfluxmm.flow:flow_loss',),
+    'backward': ('accelerate:Accelerator.backward',),
+    'optimiser step': ('torch.optim:AdamW.step',),
+    'EMA update': ('diffusers.training_utils:EMAModel.step',),
+    'validation (sampling the validation pairs)': ('cellfluxmm.train:_validated',),
+    'checkpoints': ('cellfluxmm.checkpoints:save_checkpoint',),
+}
+EVAL_PARTS = {  # part of an evaluation -> its functions
+    'sampling (the velocity field, every draw)': ('cellfluxmm.sampler:generate',),
+    'decoding generated fields (VAE)': ('cellfluxmm.evaluate:_decode',),
+    'FID features': ('cellfluxmm.metrics:extract_features',),
+    'FID and KID': ('cellfluxmm.metrics:image_metrics',),
+    'morphology readout': ('cellfluxmm.readout:readout',),
+    'expression scores': ('cellfluxmm.metrics:gene_metrics', 'cellfluxmm.evaluate:draw_scores'),
+    'baselines (computed once per data folder, then read)': ('cellfluxmm.evaluate:baselines',),
+    'writing outputs (OME-Zarr, AnnData)': ('cellfluxmm.data:write_ome_zarr', 'cellfluxmm.evaluate:_write_h5ad'),
+}
+
+# %% ../nbs/23_bench.ipynb #6e6c8dfe
+def _owners(target:str) -> tuple[list, str, object]:
+    "Where `target` ('module:name' or 'module:Class.method') is bound: the objects holding it, its name, the function."
+    mod, _, path = target.partition(':')
+    owner = importlib.import_module(mod)
+    *classes, name = path.split('.')
+    for c in classes: owner = getattr(owner, c)
+    fn = getattr(owner, name)
+    if classes: return [owner], name, fn   # a method: its class
+    # a function: its module and every module of the library that imported it by name
+    return [owner] + [m for k, m in list(sys.modules.items()) if k.startswith('cellfluxmm.') and getattr(m, name, None) is fn], name, fn
+
+# %% ../nbs/23_bench.ipynb #ee49ad42
+def profile_parts(fn, parts:dict) -> pd.DataFrame:
+    "Run `fn()` with each part's functions timed (a call inside another part counts in the outer one): seconds and share per part."
+    spent, active, patched = {p: 0.0 for p in parts}, [], []
+    def timed(part, f):
+        @functools.wraps(f)
+        def wrapper(*a, **k):
+            if active: return f(*a, **k)   # already inside a part: its time is that part's
+            active.append(part); t0 = time.perf_counter()
+            try: return f(*a, **k)
+            finally: spent[part] += time.perf_counter() - t0; active.pop()
+        return wrapper
+    try:
+        for part, targets in parts.items():
+            for target in targets:
+                owners, name, f = _owners(target)
+                for o in owners: patched.append((o, name, o.__dict__.get(name))); setattr(o, name, timed(part, f))
+        t0 = time.perf_counter(); fn(); whole = time.perf_counter() - t0
+    finally:
+        for o, name, original in reversed(patched):   # as it was: its own function, or none (an inherited method)
+            if original is None: delattr(o, name)
+            else: setattr(o, name, original)
+    rows = [{'part': p, 'seconds': s} for p, s in spent.items()]
+    rows += [{'part': 'the rest', 'seconds': whole - sum(spent.values())}, {'part': 'the whole step', 'seconds': whole}]
+    return pd.DataFrame(rows).assign(share=lambda d: d.seconds / whole)
 
 # %% ../nbs/23_bench.ipynb #63c9115e
 TARGETS = {'cache_speedup_demo': ('>=', 3.0), 'cfg_batched_speedup': ('>=', 1.1), 'mfu_fraction': ('>=', 0.6),

@@ -126,6 +126,24 @@ def test_guidance_notebook_on_smoke(smoke):
     m = json.loads((tmp/'guidance'/'image3_gene1.2'/'metrics.json').read_text())
     assert m['cfg_scale'] == {'image': 3.0, 'gene': 1.2}
 
+def test_profile_notebook_on_smoke(smoke):
+    "The profile study: a fresh training run and an evaluation on validation pairs, each part's seconds, adding up to the whole."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = paper_notebook(tmp, 'profile.ipynb', out_dir=tmp/'pfig', work_dir=tmp/'profile', train_steps=10, pairs=4)
+    assert out.returncode == 0, out.stderr[-3000:]
+    t = pd.read_csv(tmp/'pfig'/'profile.csv')
+    for step, g in t.groupby('step'):
+        whole = g[g.part == 'the whole step'].seconds.iloc[0]
+        assert whole > 0 and abs(g[g.part != 'the whole step'].seconds.sum() - whole) < 1e-3 * whole + 1e-6, step
+    train = t[t.step.str.startswith('train')].set_index('part').seconds
+    assert train["the model's forward and the loss"] > 0 and train['backward'] > 0 and train['optimiser step'] > 0
+    ev = t[t.step.str.startswith('evaluate')].set_index('part').seconds
+    assert ev['sampling (the velocity field, every draw)'] > 0 and ev['decoding generated fields (VAE)'] > 0
+    from cellfluxmm.data import PackedStore
+    evaluated_pairs = set(pd.read_parquet(tmp/'profile'/'eval'/'per_pair.parquet').pair)
+    assert evaluated_pairs and evaluated_pairs <= set(PackedStore(tmp/'data'/'store').split_rows('val'))   # never a test pair
+
 STUDIES = ('guidance', 'sampler_steps', 'budget', 'source')   # the notebooks of nbs/paper/ that choose a setting
 
 def test_studies_are_library_calls():
