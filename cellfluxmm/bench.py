@@ -20,7 +20,7 @@ from .sampler import euler, guided
 # %% auto #0
 __all__ = ['TRAIN_PARTS', 'EVAL_PARTS', 'TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_sizes', 'bench_cfg',
            'bench_mfu', 'bench_loader', 'peak_rss_bytes', 'bench_peak_memory', 'bench_eval', 'profile_parts',
-           'run_bench']
+           'counted_flops', 'matmul_flops_per_s', 'run_bench']
 
 # %% ../nbs/23_bench.ipynb #7d534cb0
 def _stats(ts:list[float]) -> dict:
@@ -301,6 +301,18 @@ def profile_parts(fn, parts:dict) -> pd.DataFrame:
     rows = [{'part': p, 'seconds': s} for p, s in spent.items()]
     rows += [{'part': 'the rest', 'seconds': whole - sum(spent.values())}, {'part': 'the whole step', 'seconds': whole}]
     return pd.DataFrame(rows).assign(share=lambda d: d.seconds / whole)
+
+# %% ../nbs/23_bench.ipynb #8514a392
+def counted_flops(fn) -> int:
+    "The floating-point operations torch counts while `fn()` runs (matrix products, convolutions, attention)."
+    with FlopCounterMode(display=False) as fc: fn()
+    return int(fc.get_total_flops())
+
+# %% ../nbs/23_bench.ipynb #a90ec799
+def matmul_flops_per_s(n:int=2048, products:int=5, reps:int=3) -> float:
+    "FLOP/s of float32 n x n matrix products at the current thread count: the yardstick of a compute floor."
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return products * 2 * n ** 3 / timeit(lambda: [a @ b for _ in range(products)], reps)['median_s']
 
 # %% ../nbs/23_bench.ipynb #63c9115e
 TARGETS = {'cache_speedup_demo': ('>=', 3.0), 'cfg_batched_speedup': ('>=', 1.1), 'mfu_fraction': ('>=', 0.6),

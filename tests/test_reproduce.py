@@ -130,7 +130,7 @@ def test_profile_notebook_on_smoke(smoke):
     "The profile study: a fresh training run and an evaluation on validation pairs, each part's seconds, adding up to the whole."
     tmp, r = smoke
     assert r.returncode == 0, r.stderr[-3000:]
-    out = paper_notebook(tmp, 'profile.ipynb', out_dir=tmp/'pfig', work_dir=tmp/'profile', train_steps=10, pairs=4)
+    out = paper_notebook(tmp, 'profile.ipynb', out_dir=tmp/'pfig', work_dir=tmp/'profile', train_steps=10, pairs=4, matmul_n=256)
     assert out.returncode == 0, out.stderr[-3000:]
     t = pd.read_csv(tmp/'pfig'/'profile.csv')
     for step, g in t.groupby('step'):
@@ -143,6 +143,8 @@ def test_profile_notebook_on_smoke(smoke):
     from cellfluxmm.data import PackedStore
     evaluated_pairs = set(pd.read_parquet(tmp/'profile'/'eval'/'per_pair.parquet').pair)
     assert evaluated_pairs and evaluated_pairs <= set(PackedStore(tmp/'data'/'store').split_rows('val'))   # never a test pair
+    floor = pd.read_csv(tmp/'pfig'/'profile_floor.csv')
+    assert len(floor) == 2 and (floor.TFLOP > 0).all() and ((floor['floor / measured'] > 0) & (floor['floor / measured'] < 2)).all()
 
 STUDIES = ('guidance', 'sampler_steps', 'budget', 'source')   # the notebooks of nbs/paper/ that choose a setting
 
