@@ -34,6 +34,7 @@ class Background:
     def result(self) -> subprocess.CompletedProcess:
         rc = self.proc.wait(timeout=600)
         out, err = (f.seek(0) or f.read() for f in (self.out, self.err))
+        self.out.close(); self.err.close()
         return subprocess.CompletedProcess(self.args, rc, out, err)
 
 _AGAIN = {}

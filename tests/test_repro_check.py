@@ -2,7 +2,6 @@
 import json, subprocess, sys
 from pathlib import Path
 import pandas as pd
-import pytest
 from conftest import EXE
 
 def check(new, ref):

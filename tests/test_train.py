@@ -1,9 +1,8 @@
 "Training as a user runs it: the papermill notebook, and the same weights from one or two processes."
 import os, subprocess, sys
 from pathlib import Path
-import pytest, torch
+import torch
 from cellfluxmm.checkpoints import read_checkpoint
-from cellfluxmm.prepare import prepare
 
 BIN = Path(sys.executable).parent
 
