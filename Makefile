@@ -13,7 +13,7 @@ PRESET ?= demo
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: lock install check test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler guidance source profile real export outputs clean-nbs lab
+.PHONY: lock install check test test-slow check-clean check-sync nbtest pytest reproduce inverse budget sampler guidance source train-speed precision profile real export outputs clean-nbs lab
 
 install: $(STAMP)
 
@@ -113,6 +113,18 @@ IMAGE_SCALES ?= [1, 1.2, 2, 3, 4, 6]
 GENE_SCALES ?= [1, 1.2, 2, 3]
 guidance: $(STAMP)
 	$(BIN)/cellfluxmm study guidance --preset $(PRESET) -p image_scales '$(IMAGE_SCALES)' -p gene_scales '$(GENE_SCALES)'
+
+# after `make reproduce`: the full model trained with the preset's settings (two training seeds) and with schedules of 60% of
+# its steps (logit-normal times, warm-up and cosine decay, a larger learning rate), scored on validation pairs (figures/train_speed.*)
+SPEED_RUNS ?= [{steps: 720}, {steps: 720, time_sampling: logit_normal}, {steps: 720, warmup: 60, decay: cosine}, \
+  {steps: 720, warmup: 60, decay: cosine, lr: 0.002}, {steps: 720, time_sampling: logit_normal, warmup: 60, decay: cosine, lr: 0.002}]
+train-speed: $(STAMP)
+	$(BIN)/cellfluxmm study train_speed --preset $(PRESET) -p candidates '$(SPEED_RUNS)'
+
+# after `make reproduce`: the full model sampled on the validation pairs in float32 and in bfloat16, one thread as the
+# reproduction's evaluations (figures/precision.*)
+precision: $(STAMP)
+	$(BIN)/cellfluxmm study precision --preset $(PRESET) --threads 1
 
 # after `make reproduce`: where 200 training steps and an evaluation of the validation pairs spend their time (figures/profile.*)
 profile: $(STAMP)

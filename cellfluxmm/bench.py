@@ -4,7 +4,7 @@
 
 # %% ../nbs/23_bench.ipynb #a3508f07
 from __future__ import annotations
-import functools, importlib, os, resource, statistics, subprocess, sys, time
+import functools, importlib, json, math, os, resource, statistics, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -20,7 +20,8 @@ from .sampler import euler, guided
 # %% auto #0
 __all__ = ['TRAIN_PARTS', 'EVAL_PARTS', 'TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_sizes', 'bench_cfg',
            'bench_mfu', 'bench_loader', 'peak_rss_bytes', 'bench_peak_memory', 'bench_eval', 'profile_parts',
-           'counted_flops', 'matmul_flops_per_s', 'run_bench']
+           'counted_flops', 'matmul_flops_per_s', 'model_flops', 'step_flops', 'step_floors', 'bench_precision',
+           'run_bench']
 
 # %% ../nbs/23_bench.ipynb #7d534cb0
 def _stats(ts:list[float]) -> dict:
@@ -314,6 +315,92 @@ def matmul_flops_per_s(n:int=2048, products:int=5, reps:int=3) -> float:
     a, b = torch.randn(n, n), torch.randn(n, n)
     return products * 2 * n ** 3 / timeit(lambda: [a @ b for _ in range(products)], reps)['median_s']
 
+# %% ../nbs/23_bench.ipynb #9cc92d67
+def model_flops(prep, variant:str, n:int=8) -> dict:
+    "FLOPs of `variant`'s model: one training step at the training batch, one pair sampled as validation and as evaluation sample."
+    from cellfluxmm.prepare import LatentPairs, build_run
+    from cellfluxmm.sampler import generate
+    run = build_run(prep, variant); tc, ev = run.train, prep.config.eval
+    model = JointSiT(run.sit)
+    z0, z1, y = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond, dose=run.sit.dose).samples(np.arange(tc.batch_size))
+    def step(): flow_loss(model.train(), z0, z1, y, run.flow)[0].backward()
+    zs = {m: z0[m][:n] for m in run.flow.modalities}
+    pair = lambda steps, solver, scale: counted_flops(lambda: generate(model.eval(), zs, y[:n], scale=scale, n_steps=steps,
+        solver=solver, source_noise=run.flow.source_noise, progress=False)) / n
+    return {'train_step': counted_flops(step), 'val_pair': pair(tc.val_steps, 'euler', tc.cfg_scale),
+            'eval_pair': pair(ev.n_steps, ev.solver, ev.guidance)}
+
+# %% ../nbs/23_bench.ipynb #b9a66f27
+def step_flops(prep, variant:str, flops:dict|None=None) -> dict:
+    "The model arithmetic of a reproduction's 'train VARIANT' and 'evaluate VARIANT' steps (FLOPs), from `model_flops`."
+    f, tc, ev, st = flops or model_flops(prep, variant), prep.config.train, prep.config.eval, prep.store
+    n_val = min(tc.val_pairs, len(st.split_rows('val'))) if st.has_split('val') else 0
+    n_test = min(ev.max_pairs, len(st.split_rows('test')))
+    # the extra draws are the full model's alone (`pipeline.reproduce_steps`)
+    draws = n_test + ((ev.n_draws - 1) * min(ev.draw_pairs or n_test, n_test) if variant == 'full' else 0)
+    return {'train': tc.steps * f['train_step'] + math.ceil(tc.steps / tc.val_every) * n_val * f['val_pair'],
+            'evaluate': draws * f['eval_pair']}
+
+# %% ../nbs/23_bench.ipynb #ef18d65e
+def step_floors(prep, results:str|Path, variants=None,
+                rate=None,    # threads -> FLOP/s (default: `matmul_flops_per_s` at that thread count)
+                flops=None,   # variant's `model_flops` (default: counted)
+               ) -> pd.DataFrame:
+    """Per training and evaluation step of a reproduction in `results` (read from its stamps): wall seconds, the FLOPs of its
+    model arithmetic, their floor at the matrix-product rate of the threads it ran with, and floor / wall."""
+    from cellfluxmm.flow import VARIANTS
+    from cellfluxmm.steps import cpu_cores
+    rates, rows = {}, []
+    rate = rate or (lambda k: rates.setdefault(k, _rate_at(k)))
+    for v in variants or VARIANTS:
+        stamps = {kind: Path(results)/'.stamps'/f'{kind}_{v}.json' for kind in ('train', 'evaluate')}
+        if not all(s.exists() for s in stamps.values()): continue
+        work = step_flops(prep, v, flops)
+        for kind, s in stamps.items():
+            d = json.loads(s.read_text()); threads = d.get('threads', max(1, cpu_cores() // 2))
+            rows.append({'step': f'{kind} {v}', 'threads': threads, 'seconds': d['seconds'], 'TFLOP': work[kind] / 1e12,
+                         'floor s': work[kind] / rate(threads)})
+    if not rows: raise FileNotFoundError(f"no reproduction's step times in {Path(results)/'.stamps'}: run `make reproduce` first")
+    return pd.DataFrame(rows).assign(**{'floor / wall': lambda d: d['floor s'] / d.seconds})
+
+# %% ../nbs/23_bench.ipynb #616d3103
+def _rate_at(threads:int) -> float:
+    "`matmul_flops_per_s` with `threads` torch threads."
+    before = torch.get_num_threads(); torch.set_num_threads(threads)
+    try: return matmul_flops_per_s()
+    finally: torch.set_num_threads(before)
+
+# %% ../nbs/23_bench.ipynb #2f70d4aa
+def bench_precision(prep, run, reps:int=5, n:int=1024, pairs:int=64) -> dict:
+    "float32 against bfloat16 autocast: a matrix product, a training step and a guided sampling pass of `run`'s model."
+    from cellfluxmm.prepare import LatentPairs
+    from cellfluxmm.sampler import fast_bf16, generate
+    model = JointSiT(run.sit)
+    z0, z1, y = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond, dose=run.sit.dose).samples(np.arange(run.train.batch_size))
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    def step(dtype):
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=dtype == 'bf16'): loss = flow_loss(model.train(), z0, z1, y, run.flow)[0]
+        loss.backward()
+    zs = {m: v[:pairs] for m, v in z0.items() if m in run.flow.modalities}
+    sample = lambda p: generate(model, zs, y[:pairs], scale=prep.config.eval.guidance, n_steps=2, precision=p)
+    work = {'matmul': (lambda: a @ b, lambda: a.bfloat16() @ b.bfloat16()), 'train_step': (lambda: step('fp32'), lambda: step('bf16')),
+            'sampling_pass': (lambda: sample('fp32'), lambda: sample('bf16'))}
+    out = {'fast_bf16': fast_bf16('cpu')}
+    for k, (f32, f16) in work.items():
+        t = compare({'fp32': f32, 'bf16': f16}, reps)
+        out[k] = {'fp32_s': t['fp32']['median_s'], 'bf16_s': t['bf16']['median_s'], 'speedup': t['fp32']['median_s'] / t['bf16']['median_s']}
+    return out
+
+# %% ../nbs/23_bench.ipynb #09fdb785
+def _steps_section(prep, results:Path, log) -> dict:
+    "bench's JSON of `step_floors`: one entry per step, and the whole of them; or why there is none."
+    try: t = step_floors(prep, results)
+    except FileNotFoundError as e:
+        log(f'  skipped: {e}'); return {'skipped': str(e)}
+    whole = {'seconds': t.seconds.sum(), 'floor s': t['floor s'].sum()}
+    return {'results': str(results), 'per_step': t.round(4).to_dict('records'),
+            'train and evaluate steps': {**whole, 'floor / wall': whole['floor s'] / whole['seconds']}}
+
 # %% ../nbs/23_bench.ipynb #63c9115e
 TARGETS = {'cache_speedup_demo': ('>=', 3.0), 'cfg_batched_speedup': ('>=', 1.1), 'mfu_fraction': ('>=', 0.6),
            'loader_over_training': ('>=', 3.0), 'peak_rss_gib': ('<', 4.0)}
@@ -323,6 +410,7 @@ def run_bench(
     data_dir: str | Path | None = None,
     eval_pairs: int = 1000,
     paper_sizes: bool = True,
+    results: str | Path | None = None,  # a reproduction's runs, whose steps are set beside their floor (default results/PRESET)
     log=print,
 ) -> dict:
     "Measure every figure on this machine; returns the JSON-ready result with targets and whether each was met."
@@ -334,31 +422,25 @@ def run_bench(
     prep = prepare(preset, data_dir, progress=False, log=log)
     run = build_run(prep, 'full')
     b = run.train.batch_size
-    out = {
-        'machine': {
-            'cpus': os.cpu_count(),
-            'torch': torch.__version__,
-            'threads': torch.get_num_threads(),
-            'cuda': torch.cuda.is_available(),
-            'runtime': runtime,
-        },
-        'preset': preset,
-        'data_dir': str(data_dir),
-    }
-    log('1/6 latent cache vs encoding'); c = bench_cache(prep, run, b)
+    out = {'machine': {'cpus': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
+                       'cuda': torch.cuda.is_available(), 'runtime': runtime},
+           'preset': preset, 'data_dir': str(data_dir)}
+    log('1/7 latent cache vs encoding'); c = bench_cache(prep, run, b)
     out['cache'] = c
-    if paper_sizes: log('1/6 paper sizes (about a minute)'); out['cache_paper_sizes'] = bench_cache_paper_sizes()
-    log('2/6 batched guidance')
+    if paper_sizes: log('1/7 paper sizes (about a minute)'); out['cache_paper_sizes'] = bench_cache_paper_sizes()
+    log('2/7 batched guidance')
     data = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond)
     sb = min(prep.config.eval.batch_size, len(data))
     z0, _, y = data.samples(np.arange(sb))
     model = JointSiT(run.sit)
     out['cfg'] = bench_cfg(model, z0, y)
     out['cfg_small_batch'] = bench_cfg(model, {k: v[:64] for k, v in z0.items()}, y[:64])
-    log('3/6 FLOP/s'); out['mfu'] = bench_mfu()
-    log('4/6 data loader'); out['loader'] = bench_loader(prep, b, c['cached_steps_per_s'])
-    log('5/6 peak memory'); out['memory'] = bench_peak_memory(preset, data_dir)
-    log('6/6 evaluation'); out['evaluation'] = bench_eval(prep, run, eval_pairs, prep.config.eval.n_steps)
+    log('3/7 FLOP/s'); out['mfu'] = bench_mfu()
+    log('3/7 bfloat16 against float32'); out['bf16'] = bench_precision(prep, run)
+    log('4/7 data loader'); out['loader'] = bench_loader(prep, b, c['cached_steps_per_s'])
+    log('5/7 peak memory'); out['memory'] = bench_peak_memory(preset, data_dir)
+    log('6/7 evaluation'); out['evaluation'] = bench_eval(prep, run, eval_pairs, prep.config.eval.n_steps)
+    log('7/7 each reproduction step against its compute floor'); out['steps'] = _steps_section(prep, Path(results or f'results/{preset}'), log)
     figures = {
         'cache_speedup_demo': c['speedup'],
         'cfg_batched_speedup': out['cfg']['speedup'],

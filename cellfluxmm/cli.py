@@ -72,7 +72,8 @@ def cmd_evaluate(a):
     from cellfluxmm.evaluate import evaluate
     prep = Prepared.open(a.data or f'data/{a.preset}', a.preset)
     run = a.run or f'results/{a.preset}/{a.variant}'
-    over = {k: v for k, v in (('device', a.device), ('n_draws', a.draws), ('n_steps', a.steps)) if v is not None}
+    over = {k: v for k, v in (('device', a.device), ('n_draws', a.draws), ('n_steps', a.steps), ('precision', a.precision))
+            if v is not None}
     base = prep.config.eval.replace(**run_sampler(run, prep.config.eval).to_dict())   # the run's sampler, unless told otherwise
     res = evaluate(run, prep, a.out or f'{run}/eval', base.replace(**over), progress=not a.quiet)
     rows = {k: v for k, v in res.items() if isinstance(v, dict) and any(c.startswith(('gene_', 'fid')) for c in v)}
@@ -246,6 +247,7 @@ def cmd_bench(a):
         a.data,
         eval_pairs=a.eval_pairs,
         paper_sizes=not a.no_paper_sizes,
+        results=a.results,
         log=lambda m: print(m, file=sys.stderr),
     )
     text = json.dumps(res, indent=2, default=float)
@@ -349,6 +351,8 @@ def _pipeline_commands(sub):
     ep.add_argument('--out', help='where the outputs go (default RUN/eval)')
     ep.add_argument('--draws', type=int, help="draws per test pair (default: the preset's); > 1 also scores their mean")
     ep.add_argument('--steps', type=int, help="sampler steps (default: the preset's, with its solver)")
+    ep.add_argument('--precision', choices=('fp32', 'bf16', 'auto'),
+                    help="the sampler's arithmetic (default: the run's, fp32); auto: bf16 where the device has bf16 matrix units")
     ep.add_argument('--device', help="auto, cpu or cuda (default: the preset's, auto)")
     ep.add_argument('--quiet', action='store_true', help=_QUIET)
     ep.set_defaults(fn=cmd_evaluate)
@@ -358,6 +362,8 @@ def _pipeline_commands(sub):
     bp.add_argument('--out', help='also write the JSON to this file')
     bp.add_argument('--eval-pairs', type=int, default=1000, help='test pairs the evaluation timing samples')
     bp.add_argument('--no-paper-sizes', action='store_true', help='skip the paper-sized SiT step (slow on a CPU)')
+    bp.add_argument('--results', help="a reproduction's runs: each training and evaluation step's time against the floor of its "
+                    "model arithmetic (default results/PRESET)")
     bp.set_defaults(fn=cmd_bench)
 
 # %% ../nbs/24_cli.ipynb #ba4d5381

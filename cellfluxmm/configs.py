@@ -22,7 +22,9 @@ class TrainConfig(Config):
     steps: int = 1000
     batch_size: int = 64          # global batch: all processes and accumulation micro-steps together
     grad_accum: int = 1           # micro-steps per optimiser step
-    lr: float = 1e-4
+    lr: float = 1e-4              # the peak learning rate
+    warmup: int = 0               # steps of linear learning-rate warm-up from zero
+    decay: str = 'constant'       # after the warm-up: 'constant' (the paper) or 'cosine' (to zero at the last step)
     weight_decay: float = 1e-2
     grad_clip: float = 1.0
     ema_decay: float = 0.9999
@@ -50,6 +52,7 @@ class EvalConfig(Config):
     cfg_scale: float = CFG_SCALE  # guidance scale (the paper: 1.2 for both modalities)
     image_cfg_scale: float|None = None  # guidance of the image velocity, where it differs (None: cfg_scale)
     batch_size: int = 500
+    precision: str = 'fp32'     # the sampler's arithmetic: 'fp32', 'bf16' or 'auto' (bf16 where the device has bf16 matrix units)
     extractor: str = (
         'auto'  # 'inception' (needs local weights), 'domain', or 'auto' (inception when its weights are there)
     )
@@ -79,6 +82,7 @@ class SamplerConfig(Config):
     cfg_scale: float = CFG_SCALE
     image_cfg_scale: float|None = None
     batch_size: int = 500
+    precision: str = 'fp32'       # the model's arithmetic while sampling: 'fp32', 'bf16' or 'auto' (`08_sampler.in_precision`)
 
 SAMPLER_FILE = 'sampler.json'   # in a run folder: the sampler it is used with
 

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .core import CHANNELS, artifact_key, atomic_path, cached, get_device, ridge_fit, rng_for, tune_runtime
 from .data import SplitDraws, images_to_uint16, replicate_reproducibility, write_ome_zarr
 from .autoencoders import decode_latents
-from .sampler import EVALS_PER_STEP, generate, guidance_name
+from .sampler import EVALS_PER_STEP, generate, guidance_name, resolve_precision
 from .configs import EvalConfig, run_sampler
 from .checkpoints import load_ema_model, model_checkpoint
 from .prepare import Prepared
@@ -30,8 +30,8 @@ __all__ = ['SAMPLER_FIELDS', 'DRAW_FIELDS', 'LOOKUP_DRAWS', 'BASELINES_VERSION',
            'control_reference', 'readout_rows', 'readout_config', 'plate_readouts', 'readout_reference',
            'baseline_settings', 'baselines', 'compound_lookup', 'active_compounds', 'score', 'plate_baselines',
            'check_no_leaks', 'profile_baselines', 'by_seen', 'choice_split', 'selection_config', 'sampler_name',
-           'choose_sampler', 'evaluate', 'draw_scores', 'more_draws', 'readout_effects', 'readout_calibration',
-           'record_evaluation', 'evaluated']
+           'cheapest_good_enough', 'choose_sampler', 'evaluate', 'draw_scores', 'more_draws', 'readout_effects',
+           'readout_calibration', 'record_evaluation', 'evaluated']
 
 # %% ../nbs/16_evaluate.ipynb #74642dd3
 def test_pairs(prep:Prepared, cfg:EvalConfig) -> pd.DataFrame:
@@ -382,16 +382,25 @@ def sampler_name(solver:str, n_steps:int) -> str:
     return f"{solver.capitalize()} {n_steps} steps" + (f" ({evals} velocity evaluations)" if evals != n_steps else '')
 
 # %% ../nbs/16_evaluate.ipynb #d341f92d
+def cheapest_good_enough(t:pd.DataFrame, # one row per option: its cost and a column per score
+                         noise:dict, # score label (of `metrics.METRICS`, which says which way is better) -> its noise level
+                         cost:str, # the column of each option's cost; the costliest option is the reference
+                         tie:str='readout FD', # the score that breaks a tie in cost (lower wins)
+                        ) -> tuple[pd.Series, object]:
+    "Which rows of `t` are good enough (no score worse than the costliest row's by more than its noise), and the cheapest of them."
+    ref = t.loc[t[cost].idxmax()]
+    worse = lambda r, k: (ref[k] - r[k]) if METRICS[k].higher else (r[k] - ref[k])
+    ok = pd.Series([all(worse(r, k) <= noise[k] for k in noise) for _, r in t.iterrows()], index=t.index)
+    cheap = t[ok & (t[cost] == t.loc[ok, cost].min())]
+    return ok, (cheap[tie].idxmin() if cheap[tie].notna().all() else cheap.index[0])
+
+# %% ../nbs/16_evaluate.ipynb #ce4527a4
 def choose_sampler(t:pd.DataFrame, # one row per sampler: 'velocity evaluations' and a column per score
                    noise:dict, # score label (of `metrics.METRICS`, which says which way is better) -> its noise level
                    tie:str='readout FD', # the score that breaks a tie in cost (lower wins)
                   ) -> tuple[pd.Series, object]:
-    "Which rows of `t` are good enough (within `noise` of the costliest, or better), and the cheapest of them."
-    ref = t.loc[t['velocity evaluations'].idxmax()]
-    worse = lambda r, k: (ref[k] - r[k]) if METRICS[k].higher else (r[k] - ref[k])
-    ok = pd.Series([all(worse(r, k) <= noise[k] for k in noise) for _, r in t.iterrows()], index=t.index)
-    cheap = t[ok & (t['velocity evaluations'] == t.loc[ok, 'velocity evaluations'].min())]
-    return ok, (cheap[tie].idxmin() if cheap[tie].notna().all() else cheap.index[0])
+    "Which samplers are good enough (within `noise` of the one with the most velocity evaluations), and the cheapest of them."
+    return cheapest_good_enough(t, noise, 'velocity evaluations', tie)
 
 # %% ../nbs/16_evaluate.ipynb #b1f8c56a
 def _sampled(model, prep:Prepared, tp:pd.DataFrame, run, cfg:EvalConfig, device, progress:bool) -> tuple[dict, torch.Tensor, float]:
@@ -404,7 +413,7 @@ def _sampled(model, prep:Prepared, tp:pd.DataFrame, run, cfg:EvalConfig, device,
     t0 = time.time()
     gen = generate(model, z0, y, scale=cfg.guidance, n_steps=cfg.n_steps, solver=cfg.solver, batch_size=cfg.batch_size,
                    device=device, progress=progress, source_noise=run.flow.source_noise,
-                   generator=torch.Generator().manual_seed(cfg.seed))
+                   generator=torch.Generator().manual_seed(cfg.seed), precision=cfg.precision)
     return gen, y, time.time() - t0
 
 # %% ../nbs/16_evaluate.ipynb #7d210bcb
@@ -474,6 +483,7 @@ def evaluate(run_dir:str|Path, prep:Prepared, out_dir:str|Path, cfg:EvalConfig|N
     res = {'variant': run.variant, 'beta': run.flow.beta, 'modalities': list(run.flow.modalities), 'n_pairs': len(tp),
            'extractor': base['extractor'], 'n_steps': cfg.n_steps, 'solver': cfg.solver, 'cfg_scale': cfg.guidance,
            'sampling_seconds': round(sample_s, 1)}
+    if (prec := resolve_precision(cfg.precision, device)) != 'fp32': res['precision'] = prec   # (float32 says nothing: older scores stay as they were)
     per_pair = tp[['pair', 'compound_id', 'dose', 'moa', 'plate', 'ctrl_image', 'pert_image', 'ctrl_gene', 'pert_gene']].copy()
     seen = tp.compound_id.isin(st.split_compounds('train')).to_numpy()
     per_pair['seen'] = seen
@@ -536,7 +546,7 @@ def more_draws(model, prep:Prepared, tp:pd.DataFrame, y:torch.Tensor, cfg:EvalCo
         if 'image' in mods: z0['image'] = torch.from_numpy(img_lat[d['ctrl_image']])
         g = generate(model, z0, y, scale=cfg.guidance, n_steps=cfg.n_steps, solver=cfg.solver,
                      batch_size=cfg.batch_size, device=device, source_noise=source_noise,
-                     generator=torch.Generator().manual_seed(cfg.seed + k))
+                     generator=torch.Generator().manual_seed(cfg.seed + k), precision=cfg.precision)
         out.append(prep.gene_ae.decode(g['gene'].float()).numpy().astype(np.float32))
         if fields: ro.append(filled(readout(_decode(prep, g['image'].float(), cfg.batch_size, False, ''), rcfg)))
     return np.stack(out), (np.stack(ro) if fields else None)

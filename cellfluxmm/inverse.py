@@ -307,7 +307,7 @@ def _generated(p:Predictor, q:pd.DataFrame, sd:SplitDraws, cand:np.ndarray, K:in
     t0 = time.time()
     gen = generate(p.model, start, y, scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size,
                    device=p.device, progress=progress, source_noise=p.run.flow.source_noise,
-                   generator=torch.Generator().manual_seed(0))
+                   generator=torch.Generator().manual_seed(0), precision=p.precision)
     seconds = time.time() - t0
     gen = {m: describe(m, v.reshape(Q, K, C, *v.shape[1:])).transpose(1, 2) for m, v in gen.items()}
     return gen, {m: describe(m, v) for m, v in obs.items()}, {m: describe(m, v).mean(1) for m, v in z0.items()}, seconds

@@ -5,6 +5,7 @@
 # %% ../nbs/22_pipeline.ipynb #32a8ac6a
 from __future__ import annotations
 import json, time
+import torch
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from .core import artifact_key, get_device
@@ -130,10 +131,11 @@ def run_steps(steps:list[Step], results:Path, log=print,
     times, n, done, todo = {}, len(steps), set(), []
     label = lambda st: f'[{names.index(st.name) + 1:2d}/{n}] {st.name:<18}'
     stamp = lambda st: stamps/f'{_slug(st)}.json'
-    def finished(st, seconds):
+    def finished(st, seconds, threads):   # the stamp keeps the threads it ran with (`bench.step_floors` reads them)
         times[st.name] = seconds; done.add(st.name)
         out_nb = _executed(st, results)
-        stamp(st).write_text(json.dumps({'key': st.key, 'seconds': round(seconds, 1), 'notebook': str(out_nb) if out_nb else None}))
+        stamp(st).write_text(json.dumps({'key': st.key, 'seconds': round(seconds, 1), 'threads': threads,
+                                         'notebook': str(out_nb) if out_nb else None}))
         log(f"{label(st)} done in {_fmt(seconds)}" + (f'  ({out_nb})' if out_nb else ''))
     for st in steps:
         # done: its stamp holds its key and every step it reads is done (a step redone is read again)
@@ -147,7 +149,7 @@ def run_steps(steps:list[Step], results:Path, log=print,
             except Exception as e:
                 o = _outcome(e)
                 raise _failure(st, results, o) from (None if 'cell' in o else e)
-            finished(st, time.time() - t0)
+            finished(st, time.time() - t0, torch.get_num_threads())
         return times
     cores, running, failures = cpu_cores(), {}, []
     with ThreadPoolExecutor(jobs) as pool:
@@ -157,12 +159,12 @@ def run_steps(steps:list[Step], results:Path, log=print,
                 st = ready.pop(0); todo.remove(st)
                 threads = cores if st.after == () else max(1, cores // jobs)  # fixed per step: the root alone has every core
                 log(f"{label(st)} started ({threads} thread{'s' if threads > 1 else ''}; output in {results/'.logs'/_slug(st)}.log)")
-                running[pool.submit(_run_child, st, results, threads)] = (st, time.time())
+                running[pool.submit(_run_child, st, results, threads)] = (st, time.time(), threads)
             if not running: break   # a step failed: what was running has finished, nothing new starts
             for f in wait(running, return_when=FIRST_COMPLETED).done:
-                st, t0 = running.pop(f)
+                st, t0, threads = running.pop(f)
                 o, out = f.result()
-                if o['ok']: finished(st, time.time() - t0)
+                if o['ok']: finished(st, time.time() - t0, threads)
                 else:
                     failures.append(_failure(st, results, o, out))
                     log(f'{label(st)} failed' + ('; the steps running finish first' if running else ''))
@@ -175,7 +177,7 @@ def default_jobs(device:str='auto') -> int:
     return 1 if get_device(device).type != 'cpu' else min(2, cpu_cores())
 
 # %% ../nbs/22_pipeline.ipynb #0474f512
-STUDIES = ('budget', 'sampler_steps', 'guidance', 'source', 'real_l1000_choices', 'real_l1000', 'profile')
+STUDIES = ('budget', 'sampler_steps', 'guidance', 'source', 'train_speed', 'precision', 'real_l1000_choices', 'real_l1000', 'profile')
 
 def study_parameters(name:str, preset:str|None, given:dict) -> dict:
     "Study NAME's papermill parameters: the preset's folders for those it declares (where a preset is given), then `given`."

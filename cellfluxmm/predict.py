@@ -44,6 +44,7 @@ class Predictor:
         "Sample with `s` from now on (the reproduction passes its preset's); returns self."
         ev = self.prep.config.eval.replace(**s.to_dict())
         self.n_steps, self.cfg_scale, self.solver, self.batch_size = ev.n_steps, ev.guidance, ev.solver, ev.batch_size
+        self.precision = ev.precision
         return self
 
     def __repr__(self):
@@ -190,7 +191,8 @@ def generate_latents(p:Predictor, z0:dict, idx:np.ndarray, n:int=1, progress:boo
     }  # sample p*n + j: control j mod k
     y = p.condition(np.repeat(idx, n), None if dose is None else np.repeat(np.broadcast_to(dose, (len(idx),)), n))
     out = generate(p.model, start, y, scale=p.cfg_scale, n_steps=p.n_steps, solver=p.solver, batch_size=p.batch_size,
-                   device=p.device, progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0))
+                   device=p.device, progress=progress, source_noise=p.run.flow.source_noise, generator=torch.Generator().manual_seed(0),
+                   precision=p.precision)
     return {m: v.reshape(len(idx), n, *v.shape[1:]) for m, v in out.items()}
 
 # %% ../nbs/18_predict.ipynb #acdbda0c

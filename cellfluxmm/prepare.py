@@ -277,13 +277,15 @@ class LatentPairs:
 # %% ../nbs/13_prepare.ipynb #17634b11
 def build_run(prep:Prepared, variant:str, beta:float|None=None, exclude_compounds:typing.Sequence[str]=(),
               cond:str|None=None,  # 'class', 'features' or 'features+id'; None: the preset's
+              time_sampling:str|None=None,  # how training draws times ('uniform', 'logit_normal'); None: the variant's
               **train_overrides) -> RunConfig:
     "The RunConfig of a variant on prepared data: SiT sizes from the autoencoders and the store, settings from its preset."
     pr, st = prep.config, prep.store
     if cond is not None:
         if cond not in COND_KINDS: raise ValueError(f"unknown conditioning {cond!r}; use one of {COND_KINDS}")
         pr = pr.replace(cond=cond)
-    flow = variant_flow(variant, source_noise=pr.source_noise, **({} if beta is None else {'beta': beta}))
+    flow = variant_flow(variant, source_noise=pr.source_noise, **({} if beta is None else {'beta': beta}),
+                        **({} if time_sampling is None else {'time_sampling': time_sampling}))
     if not st.has_images and 'image' in flow.modalities:
         raise ValueError(f"{st.path} holds L1000 profiles alone; variant {variant!r} needs images: train 'no_cp'")
     c, h = (prep.image_ae.latent_shape(st.image_size)[:2] if st.has_images else

@@ -11,8 +11,8 @@ from .core import CFG_SCALE, N_STEPS, T_CONTROL, T_PERTURBED, cfg_combine, inter
 from .flow import gaussian_like, noisy_source, per_modality, reads_control
 
 # %% auto #0
-__all__ = ['VelocityFn', 'SOLVERS', 'EVALS_PER_STEP', 'euler', 'heun', 'guidance_scales', 'guidance_name', 'guided', 'complete',
-           'generate']
+__all__ = ['VelocityFn', 'SOLVERS', 'EVALS_PER_STEP', 'PRECISIONS', 'euler', 'heun', 'guidance_scales', 'guidance_name', 'guided',
+           'complete', 'fast_bf16', 'resolve_precision', 'in_precision', 'generate']
 
 # %% ../nbs/08_sampler.ipynb #52096ce1
 VelocityFn = typing.Callable[[dict, torch.Tensor], dict]
@@ -96,15 +96,42 @@ def complete(f:VelocityFn, x0:dict, observed:dict, n_steps:int=N_STEPS, solver:s
     out = SOLVERS[solver](g, x0, n_steps)
     return {**out, **observed}
 
+# %% ../nbs/08_sampler.ipynb #929c2565
+PRECISIONS = ('fp32', 'bf16', 'auto')
+
+def fast_bf16(device='cpu') -> bool:
+    "Whether `device` has bfloat16 matrix instructions: a CUDA GPU that supports bf16, a CPU with AMX or AVX-512 BF16."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    checks = ('_is_amx_tile_supported', '_is_avx512_bf16_supported')   # torch.cpu's probes of the instruction set
+    return device.type == 'cpu' and any(getattr(torch.cpu, c, lambda: False)() for c in checks)
+
+# %% ../nbs/08_sampler.ipynb #5bc5773a
+def resolve_precision(precision:str, device='cpu') -> str:
+    "'fp32' or 'bf16': `precision` itself, or for 'auto' bf16 where `fast_bf16(device)`."
+    if precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}; use one of {PRECISIONS}")
+    return ('bf16' if fast_bf16(device) else 'fp32') if precision == 'auto' else precision
+
+# %% ../nbs/08_sampler.ipynb #72cd4af1
+def in_precision(f:VelocityFn, precision:str, device='cpu') -> VelocityFn:
+    "`f` with its model arithmetic in `precision` (bf16: under autocast) and its velocities returned in float32."
+    if resolve_precision(precision, device) == 'fp32': return f
+    def g(x:dict, t:torch.Tensor) -> dict:
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16): v = f(x, t)
+        return {k: a.float() for k, a in v.items()}
+    return g
+
 # %% ../nbs/08_sampler.ipynb #3782e297
 @torch.no_grad()
 def generate(model, z0:dict, y:torch.Tensor, scale:float|dict=CFG_SCALE, n_steps:int=N_STEPS, solver:str='euler',
              observed:dict|None=None, batch_size:int=256, device='cpu', progress:bool=False,
              source_noise:float|dict=0.0,  # the run's `FlowConfig.source_noise`: the noise it was trained to start from
              generator:torch.Generator|None=None,  # draws that noise (drawn for all samples at once: chunking changes nothing)
+             precision:str='fp32',  # the model's arithmetic: 'fp32', 'bf16' or 'auto' (`in_precision`)
             ) -> dict:
     "Perturbed latents from control latents `z0` and conditions `y` (chunked; returns CPU tensors)."
     if solver not in SOLVERS: raise ValueError(f"unknown solver {solver!r}; use one of {list(SOLVERS)}")
+    resolve_precision(precision, device)   # an unknown precision fails before any work
     model = model.eval().to(device)
     control = None
     if reads_control(model):  # such a model starts its image from noise and reads the control (`image_from_noise`)
@@ -114,7 +141,8 @@ def generate(model, z0:dict, y:torch.Tensor, scale:float|dict=CFG_SCALE, n_steps
     for s in tqdm(range(0, n, batch_size), desc=f'sampling ({solver}, {n_steps} steps)', disable=not progress):
         sl = slice(s, min(s + batch_size, n))
         x0 = {k: v[sl].to(device) for k, v in z0.items()}
-        f = guided(model, y[sl].to(device), scale, control=None if control is None else control[sl].to(device))
+        f = in_precision(guided(model, y[sl].to(device), scale, control=None if control is None else control[sl].to(device)),
+                         precision, device)
         out = (
             complete(f, x0, {k: v[sl].to(device) for k, v in observed.items()}, n_steps, solver)
             if observed

@@ -23,7 +23,7 @@ from .prepare import LatentPairs, Prepared
 from .provenance import write_provenance
 
 # %% auto #0
-__all__ = ['validate', 'train', 'read_log', 'record_run', 'plot_history']
+__all__ = ['LR_DECAYS', 'validate', 'learning_rate', 'train', 'read_log', 'record_run', 'plot_history']
 
 # %% ../nbs/15_train.ipynb #21b834ef
 @torch.no_grad()
@@ -76,6 +76,17 @@ def _accelerator(tc:TrainConfig, device:torch.device, out:Path) -> Accelerator:
                        dynamo_backend='inductor' if tc.compile else None, gradient_accumulation_steps=tc.grad_accum,
                        log_with=list(tc.trackers) or None, project_dir=str(out))
 
+# %% ../nbs/15_train.ipynb #dcf8d6bd
+LR_DECAYS = ('constant', 'cosine')
+
+def learning_rate(tc:TrainConfig, step:int) -> float:
+    "The learning rate of optimiser step `step` (from 0): linear warm-up over `tc.warmup` steps, then constant or cosine to zero."
+    if tc.decay not in LR_DECAYS: raise ValueError(f"unknown learning-rate decay {tc.decay!r}; use one of {LR_DECAYS}")
+    if step < tc.warmup: return tc.lr * (step + 1) / tc.warmup
+    if tc.decay == 'constant': return tc.lr
+    done = (step - tc.warmup) / max(1, tc.steps - tc.warmup)
+    return tc.lr * 0.5 * (1 + math.cos(math.pi * done))
+
 # %% ../nbs/15_train.ipynb #766394a2
 def _optimizer_step(acc:Accelerator, model, opt, data:LatentPairs, run:RunConfig, step:int, out:Path) -> tuple:
     "One optimiser step over this process's share of the global batch (accumulated): (loss, its parts, the gradient norm)."
@@ -83,6 +94,7 @@ def _optimizer_step(acc:Accelerator, model, opt, data:LatentPairs, run:RunConfig
     micro = tc.batch_size // tc.grad_accum
     local = micro // acc.num_processes
     t_all, drop_all = _step_randomness(tc.seed, step, tc.batch_size, run.sit.cond_drop, run.flow.time_sampling)
+    for g in opt.param_groups: g['lr'] = learning_rate(tc, step)   # a function of the step alone: a resumed run continues it
     for m in range(tc.grad_accum):
         sl = slice(m * micro + acc.process_index * local, m * micro + (acc.process_index + 1) * local)  # this process's part
         z0, z1, y = data.samples(step * tc.batch_size + np.arange(sl.start, sl.stop))
@@ -135,6 +147,7 @@ def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, prog
     model = JointSiT(run.sit)
     ema = EMAModel(model.parameters(), decay=tc.ema_decay)
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay, fused=device.type in ('cpu', 'cuda'))
+    learning_rate(tc, 0)   # an unknown schedule fails here, before any work
     start, best = _resume(out, run, model, ema, opt, log) if resume else (0, math.inf)
     model, opt = acc.prepare(model, opt)
     net = lambda: acc.unwrap_model(model, keep_torch_compile=False)  # the plain JointSiT
@@ -151,7 +164,7 @@ def train(run:RunConfig, prep:Prepared, out_dir:str|Path, resume:bool=True, prog
         loss, parts, gn = _optimizer_step(acc, model, opt, data, run, step, out)
         ema.step(net().parameters())
         row = {'step': step + 1, 'loss': loss.item(), **{f'loss_{a}': b.item() for a, b in parts.items()},
-               'grad_norm': float(gn) if gn is not None else None, 'time_s': round(time.time() - t0, 2)}
+               'grad_norm': float(gn) if gn is not None else None, 'lr': learning_rate(tc, step), 'time_s': round(time.time() - t0, 2)}
         done = step + 1 == tc.steps
         if acc.is_main_process and (step + 1) % tc.log_every == 0 or done: bar.set_postfix(loss=f"{row['loss']:.4f}")
         if val is not None and ((step + 1) % tc.val_every == 0 or done):

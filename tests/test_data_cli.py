@@ -46,14 +46,13 @@ def test_real_l1000_files(l1000_dir):
     assert 2 < np.nanmedian(gt.data) < 16      # level 3: log2 expression
     assert abs(np.nanmedian(gx.data)) < 1        # level 4: robust z-scores
 
-def test_prepare_refuses_a_folder_of_another_preset_and_train_never_prepares(tmp_path):
-    "A folder prepared for smoke: `prepare` and `train` with the demo preset stop with a clear error and change nothing."
-    assert cli('prepare', '--preset', 'smoke', '--data', tmp_path/'d', '--quiet').returncode == 0
-    before = sorted((str(f), f.stat().st_mtime_ns) for f in (tmp_path/'d').rglob('*'))
+def test_prepare_refuses_a_folder_of_another_preset_and_train_never_prepares(smoke_data, tmp_path):
+    "A folder prepared for smoke (the smoke reproduction's): `prepare` and `train` with the demo preset stop with a clear error and change nothing."
+    before = sorted((str(f), f.stat().st_mtime_ns) for f in smoke_data.rglob('*'))
     for cmd in (['prepare'], ['train', '--out', tmp_path/'run']):
-        r = cli(*cmd, '--preset', 'demo', '--data', tmp_path/'d', '--quiet')
+        r = cli(*cmd, '--preset', 'demo', '--data', smoke_data, '--quiet')
         assert r.returncode == 2 and "prepared for preset 'smoke', not 'demo'" in r.stderr and '--force' in r.stderr, r.stderr
-    assert sorted((str(f), f.stat().st_mtime_ns) for f in (tmp_path/'d').rglob('*')) == before and not (tmp_path/'run').exists()
+    assert sorted((str(f), f.stat().st_mtime_ns) for f in smoke_data.rglob('*')) == before and not (tmp_path/'run').exists()
     r = cli('train', '--preset', 'smoke', '--data', tmp_path/'empty', '--quiet')
     assert r.returncode == 2 and 'is not prepared: run `cellfluxmm prepare --preset smoke' in r.stderr and not (tmp_path/'empty').exists()
 

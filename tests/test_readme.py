@@ -64,6 +64,20 @@ def test_the_demo_preset_samples_with_the_sampler_its_validation_study_chose(roo
         f"the demo preset samples with {ev.solver} {ev.n_steps}; its validation study chose "
         f"{chosen.solver.iloc[0]} {int(chosen.steps.iloc[0])} (figures/sampler_steps.md)")
 
+def test_the_demo_preset_trains_as_its_validation_study_chose(root):
+    "The `demo` preset's training (steps, time sampling, learning rate and its schedule) is the row figures/train_speed.csv marks chosen."
+    import pandas as pd
+    from cellfluxmm.configs import get_preset
+    from cellfluxmm.flow import FlowConfig
+    pr = get_preset('demo')
+    t = pd.read_csv(root/'figures'/'train_speed.csv')
+    chosen = t[t.chosen.astype(str) == 'True']
+    assert len(chosen) == 1, 'the training-speed study must choose exactly one run: rerun `make train-speed`'
+    c = chosen.iloc[0]
+    preset = (pr.train.steps, FlowConfig().time_sampling, pr.train.lr, pr.train.warmup, pr.train.decay)
+    assert (int(c.steps), c.time_sampling, float(c.lr), int(c.warmup), c.decay) == preset, (
+        f"the demo preset trains with {preset}; its validation study chose {c.run} (figures/train_speed.md)")
+
 def test_the_inverse_calibration_is_the_one_its_validation_study_chose(root):
     "`inverse.CALIBRATE` is the weight whose calibrated model ranks best from both modalities in figures/inverse_val.md."
     import re

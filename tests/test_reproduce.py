@@ -146,7 +146,59 @@ def test_profile_notebook_on_smoke(smoke):
     floor = pd.read_csv(tmp/'pfig'/'profile_floor.csv')
     assert len(floor) == 2 and (floor.TFLOP > 0).all() and ((floor['floor / measured'] > 0) & (floor['floor / measured'] < 2)).all()
 
-STUDIES = ('guidance', 'sampler_steps', 'budget', 'source')   # the notebooks of nbs/paper/ that choose a setting
+def test_step_floors_on_smoke(smoke):
+    "`cellfluxmm bench`'s last section: each training and evaluation step of a reproduction beside its compute floor."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    from cellfluxmm.bench import step_floors
+    from cellfluxmm.prepare import Prepared
+    from cellfluxmm.bench import matmul_flops_per_s
+    t = step_floors(Prepared.open(tmp/'data', 'smoke'), tmp/'results', variants=('full', 'no_cp'),
+                    rate=lambda threads: matmul_flops_per_s(n=256)).set_index('step')   # a small product: a rough rate, quickly
+    assert list(t.index) == ['train full', 'evaluate full', 'train no_cp', 'evaluate no_cp']
+    assert (t.threads >= 1).all() and (t.TFLOP > 0).all() and (t.seconds > 0).all()
+    assert ((t['floor / wall'] > 0) & (t['floor / wall'] < 1)).all()        # a smoke step is mostly start-up
+    assert t.TFLOP['train no_cp'] < t.TFLOP['train full']                   # expression alone: less arithmetic
+    from cellfluxmm.bench import bench_precision
+    from cellfluxmm.prepare import build_run
+    prep = Prepared.open(tmp/'data', 'smoke')
+    b = bench_precision(prep, build_run(prep, 'full'), reps=1, n=64, pairs=4)
+    assert isinstance(b['fast_bf16'], bool) and all(b[k]['fp32_s'] > 0 and b[k]['speedup'] > 0 for k in ('matmul', 'train_step', 'sampling_pass'))
+
+def test_precision_notebook_on_smoke(smoke):
+    "`make precision`'s notebook: float32, bfloat16 and float32's repeat scored on the same validation pairs, the choice."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = paper_notebook(tmp, 'precision.ipynb', run_dir=tmp/'results'/'full', out_dir=tmp/'pfig2', work_dir=tmp/'precision')
+    assert out.returncode == 0, out.stderr[-3000:]
+    t = pd.read_csv(tmp/'pfig2'/'precision.csv')
+    assert list(t.precision[:2]) == ['fp32', 'bf16'] and t.precision[2].startswith('noise: ')
+    assert t['good enough'][0] and t.chosen[:2].astype(bool).sum() == 1 and t['gene MAE'][:2].notna().all()
+    assert json.loads((tmp/'precision'/'bf16'/'metrics.json').read_text())['precision'] == 'bf16'   # recorded with the scores
+    assert 'precision' not in json.loads((tmp/'precision'/'fp32'/'metrics.json').read_text())
+
+def test_train_speed_notebook_on_smoke(smoke):
+    "`make train-speed`'s notebook: the preset's training twice (the noise), candidates with their own schedules, the choice."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = paper_notebook(tmp, 'train_speed.ipynb', out_dir=tmp/'tfig', work_dir=tmp/'speed', pairs=0,
+                         candidates=[{'steps': 12}, {'steps': 12, 'time_sampling': 'logit_normal', 'warmup': 2, 'decay': 'cosine', 'lr': 2e-4}])
+    assert out.returncode == 0, out.stderr[-3000:]
+    t = pd.read_csv(tmp/'tfig'/'train_speed.csv')
+    runs = t[t.steps.notna()]
+    assert list(runs.steps) == [20, 12, 12] and list(runs.seed) == [0, 0, 0]   # the preset's training first
+    assert runs['good enough'].astype(bool).iloc[0] and runs.chosen.astype(bool).sum() == 1
+    assert runs['good enough'][runs.chosen.astype(bool)].astype(bool).all() and runs['gene MAE'].notna().all()
+    assert t.run.str.startswith('noise: ').sum() == 1 and (tmp/'tfig'/'train_speed.png').exists()
+    from cellfluxmm.configs import RunConfig
+    from cellfluxmm.train import read_log
+    d = next((tmp/'speed').glob('steps12_time_samplinglogit_normal*'))
+    run = RunConfig.load(d/'run.json')
+    assert (run.flow.time_sampling, run.train.warmup, run.train.decay, run.train.steps) == ('logit_normal', 2, 'cosine', 12)
+    lr = read_log(d).set_index('step').lr
+    assert lr.max() <= 2e-4 and lr[12] < 0.1 * lr.max()                     # warmed up to the peak, decayed at the end
+
+STUDIES = ('guidance', 'sampler_steps', 'budget', 'source', 'train_speed', 'precision')   # the notebooks of nbs/paper/ that choose a setting
 
 def test_studies_are_library_calls():
     "No notebook of nbs/paper/ keeps its own evaluation cache or parses a string spec: `evaluate.evaluated`, typed parameters."
