@@ -57,10 +57,11 @@ check-sync: $(STAMP)
 	  echo "  (nbdev_export has now rewritten cellfluxmm/; 'git diff cellfluxmm/' shows what differed)."; exit 1; fi; \
 	echo "ok check 2/4: cellfluxmm/ is what nbdev_export makes of nbs/"
 
-# one notebook at a time: two at once oversubscribe torch's threads on a 2-core machine (7 min instead of 1.3);
-# and not beside pytest: under that load the JupyterLab test's run of a notebook timed out
+# one notebook per core, each on one thread (1 min 1 s against 1 min 35 s one at a time on 2 cores; several threads
+# per notebook oversubscribe the cores); not beside pytest: under that load the JupyterLab test's run of a notebook timed out
+NB_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 nbtest: $(STAMP)
-	@$(BIN)/nbdev_test --n_workers 1 || { echo "FAILED check 3/4 (nbdev_test): a notebook cell raised; the notebook and cell are named above. Rerun one with '$(BIN)/nbdev_test --path nbs/NAME.ipynb'."; exit 1; }
+	@OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers $(NB_WORKERS) || { echo "FAILED check 3/4 (nbdev_test): a notebook cell raised; the notebook and cell are named above. Rerun one with '$(BIN)/nbdev_test --path nbs/NAME.ipynb'."; exit 1; }
 	@echo "ok check 3/4: nbdev_test"
 
 pytest: $(STAMP)
