@@ -89,14 +89,6 @@ def _decode(prep:Prepared, z:torch.Tensor, bs:int, progress:bool, desc:str) -> n
     return np.concatenate([images_to_uint16(decode_latents(prep.image_ae, z[s:s + bs]))
                            for s in tqdm(range(0, len(z), bs), desc=desc, disable=not progress)])
 
-# %% ../nbs/16_evaluate.ipynb #3a7e6f81
-def _decode_rows(prep:Prepared, lat:np.ndarray, rows:np.ndarray, bs:int, progress:bool, desc:str,
-                 shift:np.ndarray|None=None) -> np.ndarray:
-    "The fields of cache rows `rows` (their latents plus `shift`) decoded, each distinct row once (test pairs share controls)."
-    u, back = np.unique(np.asarray(rows), return_inverse=True)
-    z = lat[u] if shift is None else (lat[u] + shift).astype(np.float32)
-    return _decode(prep, torch.from_numpy(z), bs, progress, desc)[back]
-
 # %% ../nbs/16_evaluate.ipynb #c28681e1
 SAMPLER_FIELDS = ('n_steps', 'solver', 'cfg_scale', 'image_cfg_scale', 'batch_size', 'device')
 DRAW_FIELDS = ('n_draws', 'draw_pairs')  # the model's extra draws (the baselines' distributions have their own count)
@@ -155,13 +147,20 @@ def _baselines(prep:Prepared, cfg:EvalConfig, progress:bool) -> dict:
     genes = np.asarray(st.genes)
     eff_img = mean_effect(img_lat[trd.ctrl_image], img_lat[trd.pert_image])
     eff_gene = mean_effect(genes[trd.ctrl_gene], genes[trd.pert_gene])
-    decoded = lambda rows, desc, shift=None: _decode_rows(prep, img_lat, rows, cfg.batch_size, progress, desc, shift)
+    z_me = torch.from_numpy((img_lat[tp.ctrl_image] + eff_img).astype(np.float32))
+    lat = lambda rows: torch.from_numpy(img_lat[rows])
     preds = {
         'copy_control': (st.read_images(tp.ctrl_image), genes[tp.ctrl_gene]),
-        'copy_control_ae': (decoded(tp.ctrl_image, 'decoding autoencoded controls'), genes[tp.ctrl_gene]),
-        'mean_effect': (decoded(tp.ctrl_image, 'decoding mean-effect baseline', eff_img), genes[tp.ctrl_gene] + eff_gene),
+        'copy_control_ae': (
+            _decode(prep, lat(tp.ctrl_image), cfg.batch_size, progress, 'decoding autoencoded controls'),
+            genes[tp.ctrl_gene],
+        ),
+        'mean_effect': (
+            _decode(prep, z_me, cfg.batch_size, progress, 'decoding mean-effect baseline'),
+            genes[tp.ctrl_gene] + eff_gene,
+        ),
         'ae_reconstruction': (
-            decoded(tp.pert_image, 'decoding autoencoded real images'),
+            _decode(prep, lat(tp.pert_image), cfg.batch_size, progress, 'decoding autoencoded real images'),
             prep.gene_ae.decode(torch.from_numpy(gene_lat[tp.pert_gene])).detach().numpy(),
         ),
     }
