@@ -90,7 +90,7 @@ def _decode(prep:Prepared, z:torch.Tensor, bs:int, progress:bool, desc:str) -> n
                            for s in tqdm(range(0, len(z), bs), desc=desc, disable=not progress)])
 
 # %% ../nbs/16_evaluate.ipynb #c28681e1
-SAMPLER_FIELDS = ('n_steps', 'solver', 'cfg_scale', 'image_cfg_scale', 'batch_size', 'device')
+SAMPLER_FIELDS = ('n_steps', 'solver', 'cfg_scale', 'image_cfg_scale', 'batch_size', 'precision', 'device')
 DRAW_FIELDS = ('n_draws', 'draw_pairs')  # the model's extra draws (the baselines' distributions have their own count)
 LOOKUP_DRAWS = 2  # the lookup as a distribution: two draws of its compound's training replicates
 BASELINES_VERSION = 4  # bumped whenever the set of baselines or how they are made changes (a new key: computed again)
