@@ -15,13 +15,13 @@ from .data import PackedStore, PairDataset
 from .autoencoders import ImageAutoencoder, encode_images
 from .sit import JointSiT, sit_config
 from .flow import FlowConfig, flow_loss
-from .sampler import euler, guided
+from .sampler import euler, generate, guided
 
 # %% auto #0
-__all__ = ['TRAIN_PARTS', 'EVAL_PARTS', 'TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_sizes', 'bench_cfg',
-           'bench_mfu', 'bench_loader', 'peak_rss_bytes', 'bench_peak_memory', 'bench_eval', 'profile_parts',
-           'counted_flops', 'matmul_flops_per_s', 'model_flops', 'step_flops', 'step_floors', 'bench_precision',
-           'run_bench']
+__all__ = ['TRAIN_PARTS', 'EVAL_PARTS', 'OP_GROUPS', 'TARGETS', 'timeit', 'compare', 'bench_cache', 'bench_cache_paper_sizes',
+           'bench_cfg', 'bench_mfu', 'bench_loader', 'peak_rss_bytes', 'bench_peak_memory', 'bench_eval',
+           'profile_parts', 'counted_flops', 'matmul_flops_per_s', 'model_flops', 'step_flops', 'step_floors',
+           'reproduction_bound', 'bench_precision', 'op_shares', 'run_bench']
 
 # %% ../nbs/23_bench.ipynb #7d534cb0
 def _stats(ts:list[float]) -> dict:
@@ -370,6 +370,21 @@ def _rate_at(threads:int) -> float:
     try: return matmul_flops_per_s()
     finally: torch.set_num_threads(before)
 
+# %% ../nbs/23_bench.ipynb #be91b4ca
+def reproduction_bound(results:str|Path, floors:pd.DataFrame,  # `step_floors` of the reproduction in `results`
+                       share:float=1.0,                         # the training and evaluation steps at this share of their floor
+                       cores:int|None=None) -> dict:
+    "The least wall time of the reproduction's steps in `results` on `cores` cores (see above), with what it adds up."
+    from cellfluxmm.steps import cpu_cores
+    d = Path(results)/'.stamps'
+    stamps = {s.stem: json.loads(s.read_text()) for s in d.glob('*.json')}
+    if 'prepare_data' not in stamps: raise FileNotFoundError(f"no data preparation's stamp in {d}: run `make reproduce` first")
+    model = {s.replace(' ', '_') for s in floors.step}
+    rest = sum(v['seconds'] * v.get('threads', 1) for k, v in stamps.items() if k not in model | {'prepare_data'})
+    cores, first, floor = cores or cpu_cores(), stamps['prepare_data']['seconds'], float(floors['floor s'].sum())
+    return {'cores': cores, 'share of the floor': share, 'prepare s': first, 'other steps s': rest,
+            'train and evaluate floor s': floor, 'seconds': first + (floor / share + rest) / cores}
+
 # %% ../nbs/23_bench.ipynb #2f70d4aa
 def bench_precision(prep, run, reps:int=5, n:int=1024, pairs:int=64) -> dict:
     "float32 against bfloat16 autocast: a matrix product, a training step and a guided sampling pass of `run`'s model."
@@ -391,6 +406,21 @@ def bench_precision(prep, run, reps:int=5, n:int=1024, pairs:int=64) -> dict:
         out[k] = {'fp32_s': t['fp32']['median_s'], 'bf16_s': t['bf16']['median_s'], 'speedup': t['fp32']['median_s'] / t['bf16']['median_s']}
     return out
 
+# %% ../nbs/23_bench.ipynb #11ebf60c
+OP_GROUPS = {'matrix products': ('addmm', 'mm', 'bmm', 'mkldnn_convolution', 'convolution_backward'),
+             'GELU': ('gelu', 'gelu_backward'),
+             'attention': ('_scaled_dot_product_flash_attention_for_cpu', '_scaled_dot_product_flash_attention_for_cpu_backward'),
+             'copies': ('copy_', 'cat', 'clone'), 'layer norm': ('native_layer_norm', 'native_layer_norm_backward')}
+
+def op_shares(fn) -> dict:
+    "Shares of `fn()`'s CPU time by kind of operator (`OP_GROUPS`, each operator's own time) and 'the rest'."
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof: fn()
+    own = {e.key.removeprefix('aten::'): e.self_cpu_time_total for e in prof.key_averages()}
+    total = sum(own.values())
+    out = {g: sum(v for k, v in own.items() if k in names) / total for g, names in OP_GROUPS.items()}
+    return {**out, 'the rest': 1 - sum(out.values())}
+
 # %% ../nbs/23_bench.ipynb #09fdb785
 def _steps_section(prep, results:Path, log) -> dict:
     "bench's JSON of `step_floors`: one entry per step, and the whole of them; or why there is none."
@@ -398,8 +428,11 @@ def _steps_section(prep, results:Path, log) -> dict:
     except FileNotFoundError as e:
         log(f'  skipped: {e}'); return {'skipped': str(e)}
     whole = {'seconds': t.seconds.sum(), 'floor s': t['floor s'].sum()}
+    try: bound = {f'training and evaluation at {s:.0%} of the floor': reproduction_bound(results, t, s) for s in (1.0, 0.7)}
+    except FileNotFoundError as e: bound = {'skipped': str(e)}
     return {'results': str(results), 'per_step': t.round(4).to_dict('records'),
-            'train and evaluate steps': {**whole, 'floor / wall': whole['floor s'] / whole['seconds']}}
+            'train and evaluate steps': {**whole, 'floor / wall': whole['floor s'] / whole['seconds']},
+            'least time of the steps': bound}
 
 # %% ../nbs/23_bench.ipynb #63c9115e
 TARGETS = {'cache_speedup_demo': ('>=', 3.0), 'cfg_batched_speedup': ('>=', 1.1), 'mfu_fraction': ('>=', 0.6),
@@ -437,6 +470,13 @@ def run_bench(
     out['cfg_small_batch'] = bench_cfg(model, {k: v[:64] for k, v in z0.items()}, y[:64])
     log('3/7 FLOP/s'); out['mfu'] = bench_mfu()
     log('3/7 bfloat16 against float32'); out['bf16'] = bench_precision(prep, run)
+    log('3/7 operators of a sampling pass and a training step')
+    with torch.no_grad():
+        for p in model.parameters(): p.add_(0.05 * torch.randn_like(p))   # weights off their zero initialisation, as a trained model's are
+    ev, zt, z1t, yt = prep.config.eval, *data.samples(np.arange(b))
+    zs = {k: v for k, v in zt.items() if k in run.flow.modalities}
+    out['ops'] = {'sampling pass': op_shares(lambda: generate(model, zs, yt, scale=ev.guidance, n_steps=ev.n_steps, solver=ev.solver)),
+                  'training step': op_shares(lambda: flow_loss(model.train(), zt, z1t, yt, run.flow)[0].backward())}
     log('4/7 data loader'); out['loader'] = bench_loader(prep, b, c['cached_steps_per_s'])
     log('5/7 peak memory'); out['memory'] = bench_peak_memory(preset, data_dir)
     log('6/7 evaluation'); out['evaluation'] = bench_eval(prep, run, eval_pairs, prep.config.eval.n_steps)

@@ -159,6 +159,10 @@ def test_step_floors_on_smoke(smoke):
     assert (t.threads >= 1).all() and (t.TFLOP > 0).all() and (t.seconds > 0).all()
     assert ((t['floor / wall'] > 0) & (t['floor / wall'] < 1)).all()        # a smoke step is mostly start-up
     assert t.TFLOP['train no_cp'] < t.TFLOP['train full']                   # expression alone: less arithmetic
+    from cellfluxmm.bench import reproduction_bound
+    b1, b7 = (reproduction_bound(tmp/'results', t.reset_index(), s, cores=2) for s in (1.0, 0.7))
+    assert b1['prepare s'] > 0 and b1['other steps s'] > 0                  # the baselines, Table 1 and Figure 2 were stamped
+    assert b1['prepare s'] < b1['seconds'] < b7['seconds']
     from cellfluxmm.bench import bench_precision
     from cellfluxmm.prepare import build_run
     prep = Prepared.open(tmp/'data', 'smoke')
