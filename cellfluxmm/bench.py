@@ -374,10 +374,10 @@ def _rate_at(threads:int) -> float:
 def reproduction_bound(results:str|Path, floors:pd.DataFrame,  # `step_floors` of the reproduction in `results`
                        share:float=1.0,                         # the training and evaluation steps at this share of their floor
                        cores:int|None=None) -> dict:
-    "The least wall time of the reproduction's steps in `results` on `cores` cores (see above), with what it adds up."
+    "The least wall time of the seed-0 reproduction's steps in `results` on `cores` cores (see above), with what it adds up."
     from cellfluxmm.steps import cpu_cores
     d = Path(results)/'.stamps'
-    stamps = {s.stem: json.loads(s.read_text()) for s in d.glob('*.json')}
+    stamps = {s.stem: json.loads(s.read_text()) for s in d.glob('*.json') if '_seed_' not in s.stem}   # seed 0's, as `step_floors`
     if 'prepare_data' not in stamps: raise FileNotFoundError(f"no data preparation's stamp in {d}: run `make reproduce` first")
     model = {s.replace(' ', '_') for s in floors.step}
     rest = sum(v['seconds'] * v.get('threads', 1) for k, v in stamps.items() if k not in model | {'prepare_data'})

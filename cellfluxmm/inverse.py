@@ -5,6 +5,7 @@
 # %% ../nbs/19_inverse.ipynb #1016f098
 from __future__ import annotations
 import time, typing
+from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch

@@ -570,7 +570,7 @@ def write_example_screen(d:str|Path, n_compounds:int=6, size:int=40, seed:int=0)
         {'pr_gene_symbol': lm.symbol.to_numpy(), 'pr_is_lmark': 1}, index=pd.Index(lm.probe_id, name='id')
     )
     write_gctx(GeneTable(rng.normal(size=(n_s, len(lm))).astype(np.float32), samples, genes), d/'l1000.gctx')
-    os.remove(d/'images'/'24277'/rows[2][f'FileName_OrigMito'])  # one missing channel file
+    os.remove(d/'images'/'24277'/rows[2]['FileName_OrigMito'])  # one missing channel file
     return {'load_data': d/'load_data.csv', 'platemap': d/'platemap.csv', 'l1000': d/'l1000.gctx', 'image_root': d}
 
 # %% ../nbs/04_readers.ipynb #ae833653
