@@ -319,7 +319,6 @@ def matmul_flops_per_s(n:int=2048, products:int=5, reps:int=3) -> float:
 def model_flops(prep, variant:str, n:int=8) -> dict:
     "FLOPs of `variant`'s model: one training step at the training batch, one pair sampled as validation and as evaluation sample."
     from cellfluxmm.prepare import LatentPairs, build_run
-    from cellfluxmm.sampler import generate
     run = build_run(prep, variant); tc, ev = run.train, prep.config.eval
     model = JointSiT(run.sit)
     z0, z1, y = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond, dose=run.sit.dose).samples(np.arange(tc.batch_size))
@@ -389,7 +388,7 @@ def reproduction_bound(results:str|Path, floors:pd.DataFrame,  # `step_floors` o
 def bench_precision(prep, run, reps:int=5, n:int=1024, pairs:int=64) -> dict:
     "float32 against bfloat16 autocast: a matrix product, a training step and a guided sampling pass of `run`'s model."
     from cellfluxmm.prepare import LatentPairs
-    from cellfluxmm.sampler import fast_bf16, generate
+    from cellfluxmm.sampler import fast_bf16
     model = JointSiT(run.sit)
     z0, z1, y = LatentPairs(prep.cache, prep.store, 'train', 0, run.sit.cond, dose=run.sit.dose).samples(np.arange(run.train.batch_size))
     a, b = torch.randn(n, n), torch.randn(n, n)
