@@ -152,8 +152,11 @@ lab: $(STAMP)
 	@echo "  (ssh -L $(LAB_PORT):localhost:$(LAB_PORT) USER@NODE), then open the http://127.0.0.1:$(LAB_PORT)/lab?token=... URL printed below."
 	$(BIN)/jupyter lab nbs/ --no-browser --ip=127.0.0.1 --port=$(LAB_PORT) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-# The gene model on the real L1000 plate (needs the GCTX: CELLFLUXMM_L1000_DIR, default ../shared/data/l1000):
-# the preset's settings scored on the development seeds' validation profiles, then the benchmark on the report seeds
+# The real data sets beside the clone ($CELLFLUXMM_DATA_DIR, default ../shared/data; the L1000 files also by
+# CELLFLUXMM_L1000_DIR): for each present, the preset's settings scored on the development seeds' validation data, then the
+# benchmark on the report seeds. The gene model on the real L1000 plate; the profile model on BBBC021's CellProfiler profiles.
 real: $(STAMP)
 	$(BIN)/cellfluxmm study real_l1000_choices
 	$(BIN)/cellfluxmm study real_l1000
+	$(BIN)/cellfluxmm study real_profiles_choices
+	$(BIN)/cellfluxmm study real_profiles

@@ -32,9 +32,24 @@ def cmd_data_simulate(a):
     else: print(st); print(st.report)
     return 0
 
+# %% ../nbs/24_cli.ipynb #b2782c93
+def _build_profiles(a):
+    "`data build --profiles`: a store of morphology profiles alone (train the no_cp variant on it)."
+    from cellfluxmm.profiles import build_profile_store
+    if a.l1000 or a.load_data or a.images: raise ValueError('--profiles builds a store of profiles alone: drop --l1000, --load-data and --images')
+    split = SplitConfig(kind=a.split or 'doses', n_test=a.n_test, n_val=a.n_val or 0, seed=a.seed) if a.n_test is not None else None
+    d = data_folder(a.data, log=print)
+    st = build_profile_store(a.profiles, d/'store', annotations=a.annotations, moa=a.moa, normalize=not a.no_normalize,
+                             select=not a.no_select, split=split, overwrite=a.force)
+    print(st); print(st.report)
+    print(st.pairs.split.value_counts().to_string())
+    return 0
+
 # %% ../nbs/24_cli.ipynb #2be92620
 def cmd_data_build(a):
     from cellfluxmm.readers import FingerprintConfig, build_l1000_store, build_store
+    if a.profiles: return _build_profiles(a)
+    if not a.l1000: raise ValueError('data build needs --l1000 FILE (expression, with or without images) or --profiles TABLE (morphology)')
     images = a.load_data or a.images
     if a.load_data and a.images: raise SystemExit('pass either --load-data or --images, not both')
     n_val = a.n_val if a.n_val is not None else (500 if images else 0)
@@ -275,7 +290,8 @@ def _formatted(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 PRESET_HELP = ("smoke: seconds, the plumbing only; demo: the simulated screen on a CPU; demo_unseen: the same screen "
                "with 1,000 whole compounds held out, conditioned on compound features; l1000: real L1000 profiles "
-               "alone, the gene-only model on a CPU; paper: the paper's model, real data, a GPU node")
+               "alone, the gene-only model on a CPU; profiles: real morphology profiles alone (data build --profiles), the "
+               "profile-only model on a CPU; paper: the paper's model, real data, a GPU node")
 
 _QUIET = 'no progress bars'
 _DATA = 'the data folder: it holds the store as store/ and what `prepare` makes of it'
@@ -298,8 +314,14 @@ def _data_commands(sub):
 # %% ../nbs/24_cli.ipynb #b224ab8b
 def _build_command(d):
     "`cellfluxmm data build`: a store from real files."
-    b = d.add_parser('build', help='build DATA/store from real data: an L1000 file, with Cell Painting images or alone')
-    b.add_argument('--l1000', required=True, help='L1000 profiles: GCTX, GCT, or the curated CSV / parquet')
+    b = d.add_parser('build', help='build DATA/store from real data: an L1000 file, with Cell Painting images or alone; or morphology profiles')
+    b.add_argument('--l1000', help='L1000 profiles: GCTX, GCT, or the curated CSV / parquet')
+    b.add_argument('--profiles', help='instead of --l1000: per-well CellProfiler / pycytominer profiles (CSV, TSV or parquet), '
+                                      'normalised per plate against its DMSO wells')
+    b.add_argument('--annotations', help='with --profiles: compound and dose per plate and well (e.g. BBBC021_v1_image.csv.gz)')
+    b.add_argument('--moa', help='with --profiles: a table of compounds and their MoA (e.g. BBBC021_v1_moa.csv)')
+    b.add_argument('--no-normalize', action='store_true', help='with --profiles: the table is normalised already')
+    b.add_argument('--no-select', action='store_true', help='with --profiles: keep every feature (no selection on the DMSO wells)')
     b.add_argument('--load-data', help='CellProfiler load_data CSV of the images (omit both this and --images for a store of L1000 profiles alone)')
     b.add_argument('--images', help='a folder of microscope-named TIFFs <plate>_<well>_s<site>_w<1-5><id>.tif, instead of --load-data')
     b.add_argument('--data', '--out', dest='data', required=True, help=_DATA)
@@ -417,7 +439,7 @@ def _model_commands(sub):
 def _reproduce_command(sub):
     "`cellfluxmm reproduce`: Table 1 and Figure 2, every step."
     rp = sub.add_parser('reproduce', help="reproduce the paper's Table 1 and Figure 2")
-    rp.add_argument('--preset', default='demo', choices=[k for k in PRESETS if k != 'l1000'], help=PRESET_HELP)
+    rp.add_argument('--preset', default='demo', choices=[k for k in PRESETS if k not in ('l1000', 'profiles')], help=PRESET_HELP)
     rp.add_argument(
         '--data',
         help='data folder (default data/PRESET); for --preset paper it must hold the store built from real data',

@@ -205,6 +205,13 @@ PRESETS: dict[str, Preset] = {
 # name a compound the model never trained on
 PRESETS['demo_unseen'] = PRESETS['demo'].replace(sim='demo_unseen', cond='features')
 
+# real morphology profiles alone (`cellfluxmm data build --profiles`): the profile-only model on a CPU; every setting its
+# validation study names is that study's choice on development seeds (figures/real_profiles_choices.md,
+# `l1000.preset_study` on `real_profiles` stores; tests/test_readme.py)
+PRESETS['profiles'] = PRESETS['l1000'].replace(
+    gene_ae=GeneAEConfig(hidden=(), n_tokens=8, token_dim=4), dose=False,
+    eval=PRESETS['l1000'].eval.replace(n_steps=10, n_draws=19))
+
 def get_preset(name:str, seed:int=0) -> Preset:
     "A run preset by name, its whole pipeline seeded with `seed` (`Preset.seeded`)."
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESETS)}")

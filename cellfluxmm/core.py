@@ -15,7 +15,8 @@ import yaml
 __all__ = ['CHANNELS', 'RGB_CHANNELS', 'MODALITIES', 'T_CONTROL', 'T_PERTURBED', 'CFG_SCALE', 'COND_DROP_PROB', 'N_STEPS',
            'N_TEST', 'ARTIFACT_KEY_FILE', 'channel_index', 'interpolate', 'cfg_combine', 'latent_scaling',
            'scale_latents', 'unscale_latents', 'seed_everything', 'rng_for', 'get_device', 'tune_allocator',
-           'tune_runtime', 'atomic_path', 'artifact_key', 'stored_key', 'cached', 'ConfigError', 'Config', 'ridge_fit']
+           'tune_runtime', 'real_data_dir', 'l1000_dir', 'atomic_path', 'artifact_key', 'stored_key', 'cached',
+           'ConfigError', 'Config', 'ridge_fit']
 
 # %% ../nbs/00_core.ipynb #919640b2
 CHANNELS: tuple[str, ...] = ('DNA', 'RNA', 'ER', 'AGP', 'Mito')  # order of the channel axis everywhere
@@ -139,6 +140,18 @@ def tune_runtime(device:torch.device|str) -> dict:
     if device.type != 'cpu': return {}
     torch.use_deterministic_algorithms(True, warn_only=True)  # the CPU path's few nondeterministic kernels, named if used
     return {'malloc_tuned': tune_allocator(), 'deterministic': True}
+
+# %% ../nbs/00_core.ipynb #d1431ddb
+def real_data_dir() -> Path:
+    "The folder of the real data sets: $CELLFLUXMM_DATA_DIR, else ../shared/data beside the clone."
+    env = os.environ.get('CELLFLUXMM_DATA_DIR')
+    import cellfluxmm
+    return Path(env) if env else Path(cellfluxmm.__file__).resolve().parents[2]/'shared'/'data'
+
+def l1000_dir() -> Path:
+    "The folder of the real L1000 files: $CELLFLUXMM_L1000_DIR, else `real_data_dir()`/l1000."
+    env = os.environ.get('CELLFLUXMM_L1000_DIR')
+    return Path(env) if env else real_data_dir()/'l1000'
 
 # %% ../nbs/00_core.ipynb #c97c797a
 @contextlib.contextmanager

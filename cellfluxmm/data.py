@@ -484,6 +484,10 @@ class PackedStore:
         "False for a store of L1000 profiles alone."
         return self.manifest['n_images'] > 0
     @property
+    def modality(self) -> str:
+        "What the profiles measure: 'expression' (L1000, the default) or 'morphology' (CellProfiler features, `profiles`)."
+        return self.manifest.get('meta', {}).get('modality', 'expression')
+    @property
     def gene_symbols(self) -> list[str]: return self.gene_vars.symbol.tolist()
     @property
     def truth(self) -> dict:
@@ -552,7 +556,8 @@ class PackedStore:
         m = self.manifest
         return (
             f"PackedStore({self.path}, source={m['source']}: {m['n_images']} images {tuple(m['image_size'])}, "
-            f"{m['n_profiles']} profiles x {m['n_genes']} genes, {m['n_compounds']} compounds, {m['n_pairs']} pairs)"
+            f"{m['n_profiles']} profiles x {m['n_genes']} {'genes' if self.modality == 'expression' else 'features'}, "
+            f"{m['n_compounds']} compounds, {m['n_pairs']} pairs)"
         )
 
 # %% ../nbs/02_data.ipynb #0a807708

@@ -24,8 +24,8 @@ from .gene_baselines import (NEIGHBOUR_KS, SHRINK_WEIGHTS, crps_ensemble, gene_r
 __all__ = ['DEV_SEEDS', 'REPORT_SEEDS', 'METHOD_LABELS', 'SHRUNK', 'PER_COMPOUND', 'DISTRIBUTIONAL', 'METRICS', 'LOWER_BETTER',
            'SAMPLER_GRID', 'DRAW_COUNTS', 'BenchmarkConfig', 'split_sizes', 'split_store', 'dose_prior',
            'benchmark_baselines', 'choose_benchmark', 'profile_scores', 'seed_table', 'nested_interval', 'differences',
-           'score_seed', 'run_benchmark', 'summarize', 'benchmark_markdown', 'plot_benchmark', 'study_candidates',
-           'preset_setting', 'preset_study', 'chosen_settings', 'study_table']
+           'seed_points', 'score_seed', 'run_benchmark', 'summarize', 'benchmark_markdown', 'plot_benchmark',
+           'study_candidates', 'preset_setting', 'preset_study', 'chosen_settings', 'study_table']
 
 # %% ../nbs/20_l1000.ipynb #5822d2df
 DEV_SEEDS = (0, 1, 2)                  # split seeds whose validation profiles made the `l1000` preset's choices
@@ -73,7 +73,7 @@ def split_store(l1000:str|Path, data_dir:str|Path, kind:str, seed:int, cfg:Bench
 METHOD_LABELS = {
     'model': 'CellFluxMM gene-only (one draw)', 'model_mean': 'CellFluxMM gene-only (mean of draws)',
     'model_nodose_mean': 'the same without the dose embedding (mean of draws)',
-    'copy_control': 'copy the control', 'mean_effect': 'control + mean training effect',
+    'copy_control': 'copy the control', 'plate_control': "the plate's mean control profile", 'mean_effect': 'control + mean training effect',
     'dose_shared': 'control + shared dose-response (ridge on log dose)',
     'compound_mean': "compound's mean effect (other doses)",
     'compound_mean_shrunk': "compound's mean effect, shrunk towards the shared dose-response",
@@ -191,8 +191,8 @@ def _ae_points(prep, points:dict, real_rows:np.ndarray, genes:np.ndarray) -> dic
     return out
 
 # %% ../nbs/20_l1000.ipynb #3cc44d1d
-def score_seed(prep, eval_dir:str|Path, kind:str, seed:int, nodose_dir:str|Path|None=None) -> tuple[pd.DataFrame, dict]:
-    "Per-profile scores (`profile_scores`) of the model evaluated in `eval_dir` and of every baseline on its test profiles; the validation choices."
+def seed_points(prep, eval_dir:str|Path, kind:str, seed:int, nodose_dir:str|Path|None=None) -> dict:
+    "The test pairs `tp`, their real and reference profiles, every method's points and draws, and the validation choices of one seed."
     st, cfg = prep.store, prep.config.eval
     tp, genes = test_pairs(prep, cfg), np.asarray(st.genes, np.float64)
     real, ref = genes[tp.pert_gene], gene_reference(st, tp)
@@ -208,17 +208,27 @@ def score_seed(prep, eval_dir:str|Path, kind:str, seed:int, nodose_dir:str|Path|
     vreal, vpts = genes[vp.pert_gene], benchmark_baselines(st, vp, choice, fx)
     dist = {'model_draws': draws, **{f'{n}_draws': residual_draws(points[n], vreal - vpts[n], len(draws), seed)
                                      for n in DISTRIBUTIONAL if n in points}}
-    sc = profile_scores(tp, real, ref, points, dist, cfg.top_k)
-    return sc.assign(split=kind, seed=seed), choice
+    return {'tp': tp, 'real': real, 'ref': ref, 'points': points, 'draws': dist, 'choice': choice}
+
+# %% ../nbs/20_l1000.ipynb #4b11fd57
+def score_seed(prep, eval_dir:str|Path, kind:str, seed:int, nodose_dir:str|Path|None=None) -> tuple[pd.DataFrame, dict]:
+    "Per-profile scores (`profile_scores`) of the model evaluated in `eval_dir` and of every baseline on its test profiles; the validation choices."
+    s = seed_points(prep, eval_dir, kind, seed, nodose_dir)
+    sc = profile_scores(s['tp'], s['real'], s['ref'], s['points'], s['draws'], prep.config.eval.top_k)
+    return sc.assign(split=kind, seed=seed), s['choice']
 
 # %% ../nbs/20_l1000.ipynb #dd99ffd2
 def run_benchmark(l1000:str|Path,          # a GCTX / GCT / curated table of L1000 profiles
                   work_dir:str|Path,       # stores, models and evaluations go here (reused when current)
                   cfg:BenchmarkConfig|None=None,
                   preset:str|Preset='l1000',
-                  progress:bool=True, log=print) -> tuple[pd.DataFrame, dict]:
+                  progress:bool=True, log=print,
+                  store_fn=None,           # store_fn(folder, kind, seed) builds a split's store; None: `split_store` of `l1000`
+                  score_fn=score_seed,     # (prep, eval_dir, kind, seed, nodose_dir) -> (per-profile scores, what the seed chose)
+                 ) -> tuple[pd.DataFrame, dict]:
     "Train, evaluate and score the gene-only model on every split and seed: per-profile scores (`score_seed`) and each seed's validation choices."
     cfg, work = cfg or BenchmarkConfig(), Path(work_dir)
+    store_fn = store_fn or (lambda d, kind, seed: split_store(l1000, d, kind, seed, cfg, log))
     pr = get_preset(preset) if isinstance(preset, str) else preset
     quiet = log or (lambda *a: None)
     frames, choices = [], {}
@@ -226,7 +236,7 @@ def run_benchmark(l1000:str|Path,          # a GCTX / GCT / curated table of L10
         for seed in cfg.seeds:
             d = work/kind/f'seed{seed}'
             quiet(f'[{kind}, seed {seed}] store, autoencoder, model, evaluation in {d}')
-            split_store(l1000, d, kind, seed, cfg, log)
+            store_fn(d, kind, seed)
             ps = pr.replace(gene_train=pr.gene_train.replace(seed=seed), train=pr.train.replace(seed=seed))
             prep = prepare(ps, d, force=True, progress=progress, log=log)
             run = build_run(prep, 'no_cp')
@@ -236,7 +246,7 @@ def run_benchmark(l1000:str|Path,          # a GCTX / GCT / curated table of L10
             if kind == 'doses' and cfg.dose_ablation and run.sit.dose:
                 train(run.replace(sit=run.sit.replace(dose=False)), prep, d/'run_nodose', progress=progress, log=quiet)
                 evaluated(d/'run_nodose', prep, nodose := d/'eval_nodose', ps.eval, progress=progress)
-            sc, choices[f'{kind} {seed}'] = score_seed(prep, d/'eval', kind, seed, nodose)
+            sc, choices[f'{kind} {seed}'] = score_fn(prep, d/'eval', kind, seed, nodose)
             frames.append(sc)
     return pd.concat(frames, ignore_index=True), choices
 
@@ -254,8 +264,10 @@ def summarize(st:pd.DataFrame) -> pd.DataFrame:
     return g.sort_values(['split', 'method'], key=lambda s: s.map(order)).reset_index(drop=True)
 
 # %% ../nbs/20_l1000.ipynb #a56f1561
-def benchmark_markdown(scores:pd.DataFrame, caption:str, diffs:pd.DataFrame|None=None) -> str:
+def benchmark_markdown(scores:pd.DataFrame, caption:str, diffs:pd.DataFrame|None=None,
+                       labels:dict|None=None) -> str:   # method -> label, over METHOD_LABELS (another modality's names)
     "The summary (mean ± sd over seeds) per split, and every model-minus-baseline difference with its 95% interval, as markdown."
+    LABELS = {**METHOD_LABELS, **(labels or {})}
     st = seed_table(scores)
     sm, diffs = summarize(st), differences(scores) if diffs is None else diffs
     fmt = lambda m, s: '' if pd.isna(m) else f'{m:.3f}' if pd.isna(s) else f'{m:.3f} ± {s:.3f}'
@@ -269,7 +281,7 @@ def benchmark_markdown(scores:pd.DataFrame, caption:str, diffs:pd.DataFrame|None
                   f'| method | MAE (lower is better) | Pearson delta (higher is better) | CRPS (lower is better) | '
                   f'50% interval covers (nominal {nom.get("cover50_nominal", np.nan):.2f}) | 90% interval covers (nominal {nom.get("cover90_nominal", np.nan):.2f}) |',
                   '|---|---:|---:|---:|---:|---:|']
-        lines += [f'| {METHOD_LABELS[r.method]} | ' + ' | '.join(fmt(getattr(r, f'{c}_mean'), getattr(r, f'{c}_std')) for c in METRICS) + ' |'
+        lines += [f'| {LABELS[r.method]} | ' + ' | '.join(fmt(getattr(r, f'{c}_mean'), getattr(r, f'{c}_std')) for c in METRICS) + ' |'
                   for r in part.itertuples()]
         lines.append('')
     lines += ['**Model minus baseline**, paired by compound within seed: the mean difference over seeds of the per-seed mean over '
@@ -277,32 +289,33 @@ def benchmark_markdown(scores:pd.DataFrame, caption:str, diffs:pd.DataFrame|None
               'the mean of draws against each point baseline; CRPS: the draws against each baseline plus its validation errors. '
               '"better": whose side the interval excludes zero for; "tie" where it does not.', '',
               '| split | baseline | metric | difference | 95% interval | better |', '|---|---|---|---:|---|---|']
-    lab = lambda b: METHOD_LABELS.get(b, METHOD_LABELS.get(b.removesuffix('_draws'), b) + ' + validation errors')
+    lab = lambda b: LABELS.get(b, LABELS.get(b.removesuffix('_draws'), b) + ' + validation errors')
     lines += [f'| {r.split} | {lab(r.baseline)} | {r.metric} | {r.difference:+.3f} | [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | {r.better} |'
               for r in diffs.itertuples()]
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/20_l1000.ipynb #e0261b17
-def plot_benchmark(st:pd.DataFrame):
-    "MAE and Pearson delta per method and split (`seed_table` rows): mean over seeds as a bar, each seed's value as a dot."
+def plot_benchmark(st:pd.DataFrame, labels:dict|None=None):
+    "MAE and Pearson delta per method and split (`seed_table` rows): mean over seeds as a bar, each seed's value as a dot (`labels` over METHOD_LABELS)."
     import matplotlib.pyplot as plt
+    LABELS = {**METHOD_LABELS, **(labels or {})}
     kinds = list(dict.fromkeys(st.split))
     methods = [m for m in METHOD_LABELS if m in set(st.method) and m != 'copy_control']
     present = [(k, m) for k in kinds for m in methods if ((st.split == k) & (st.method == m)).any()]
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.4 * (len(present) + len(kinds)) + 1.5), sharey=True)
     for ax, metric, title in zip(axes, ('mae', 'pearson_delta'), ('MAE (lower is better)', 'Pearson delta (higher is better)')):
-        ys, labels = [], []
+        ys, names = [], []
         for y, (kind, m) in enumerate(present):
             y += kinds.index(kind)   # a blank row between splits
             part = st[(st.split == kind) & (st.method == m)][metric]
             col = 'C3' if m.startswith('model') else 'C7' if m == 'ae_reconstruction' else 'C0'
             ax.barh(y, part.mean(), color=col, alpha=0.6)
             ax.plot(part, [y] * len(part), 'k.', ms=4)
-            ys.append(y); labels.append(f'{kind}: {METHOD_LABELS[m]}')
+            ys.append(y); names.append(f'{kind}: {LABELS[m]}')
         ax.set_title(title); ax.grid(axis='x', alpha=0.3)
         lo = st[st.method.isin(methods)][metric]
         ax.set_xlim(lo.min() - 0.05 * (lo.max() - lo.min() + 1e-9) - (0.05 if metric == 'mae' else 0), lo.max() * 1.02)
-    axes[0].set_yticks(ys, labels); axes[0].invert_yaxis()
+    axes[0].set_yticks(ys, names); axes[0].invert_yaxis()
     fig.tight_layout()
     return fig
 
@@ -343,19 +356,21 @@ def _val_scores(prep, run_dir:Path, out_dir:Path, seed:int, progress:bool, split
 def preset_study(l1000:str|Path, work_dir:str|Path, preset:str|Preset='l1000', seeds=DEV_SEEDS,
                  cfg:BenchmarkConfig|None=None, progress:bool=True, log=print,
                  split:str='val',   # where the settings are scored: never 'test'
+                 store_fn=None,     # store_fn(folder, kind, seed) builds a split's store; None: `split_store` of `l1000`
                 ) -> pd.DataFrame:
     "Validation scores of every candidate setting on the held-out-doses split of each development seed: one row per (factor, value, seed, draws)."
     cfg, work, split = cfg or BenchmarkConfig(), Path(work_dir), choice_split(split)
+    store_fn = store_fn or (lambda d, kind, seed: split_store(l1000, d, kind, seed, cfg, log))
     pr = get_preset(preset) if isinstance(preset, str) else preset
     quiet, rows = log or (lambda *a: None), []
     for seed in seeds:
         base = work/f'seed{seed}'
-        split_store(l1000, base, 'doses', seed, cfg, log)
+        store_fn(base, 'doses', seed)
         for factor, cands in study_candidates(pr).items():
             for value, (p, dose) in cands.items():
                 quiet(f'[seed {seed}] {factor}: {value}')
                 d = base if p.gene_ae == pr.gene_ae else base/'ae'/value.replace(' ', '_')
-                if d != base: split_store(l1000, d, 'doses', seed, cfg, log)
+                if d != base: store_fn(d, 'doses', seed)
                 ps = p.replace(gene_train=p.gene_train.replace(seed=seed), train=p.train.replace(seed=seed))
                 prep = prepare(ps, d, force=True, progress=progress, log=log)
                 run = build_run(prep, 'no_cp')

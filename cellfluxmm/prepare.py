@@ -129,7 +129,7 @@ def _image_autoencoder(store:PackedStore, pr:Preset, d:Path, progress:bool, log)
     sid = store.manifest['build_id']
     if not store.has_images:
         image_ae = None
-        if log is not None: log(f'{d/"store"} holds L1000 profiles alone: no image autoencoder; train the gene-only variant (no_cp)')
+        if log is not None: log(f'{d/"store"} holds {store.modality} profiles alone: no image autoencoder; train the profile-only variant (no_cp)')
     elif pr.vae:  # a pretrained VAE, calibrated on the store as the small one is (intensity gain, latent scale)
         def calibrate_vae(f):
             ae = ImageAutoencoder.from_pretrained(pr.vae)
@@ -287,7 +287,7 @@ def build_run(prep:Prepared, variant:str, beta:float|None=None, exclude_compound
     flow = variant_flow(variant, source_noise=pr.source_noise, **({} if beta is None else {'beta': beta}),
                         **({} if time_sampling is None else {'time_sampling': time_sampling}))
     if not st.has_images and 'image' in flow.modalities:
-        raise ValueError(f"{st.path} holds L1000 profiles alone; variant {variant!r} needs images: train 'no_cp'")
+        raise ValueError(f"{st.path} holds {st.modality} profiles alone; variant {variant!r} needs images: train 'no_cp'")
     c, h = (prep.image_ae.latent_shape(st.image_size)[:2] if st.has_images else
             (SiTConfig.image_channels, SiTConfig.image_size))  # unused by a gene-only model
     if pr.cond != 'class' and st.descriptors is None:

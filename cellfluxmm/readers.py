@@ -20,12 +20,13 @@ from .data import CONTROL_ID, IMAGE_OBS_COLUMNS, DataReport, PackedStore, SplitC
 from .synthetic import landmark_genes
 
 # %% auto #0
-__all__ = ['MISSING', 'CURATED_META', 'PLATEMAP_COLUMNS', 'WAVELENGTH_CHANNELS', 'SITE_FILE', 'SAMPLE_ID_COLUMNS', 'GeneTable',
-           'read_gctx', 'read_gct', 'write_gctx', 'write_gct', 'read_l1000_table', 'landmark_subset', 'core_id',
-           'gene_rows', 'read_platemap', 'channel_columns', 'read_load_data', 'site_files', 'read_site',
-           'folder_load_data', 'pick_sites', 'random_crop', 'plate_ranges', 'normalize', 'read_sample_info',
-           'join_sample_info', 'read_l1000', 'FingerprintConfig', 'morgan_fingerprints', 'compound_descriptors',
-           'compound_table', 'build_store', 'write_example_screen', 'write_example_l1000', 'build_l1000_store']
+__all__ = ['MISSING', 'CURATED_META', 'LEVEL5_COLUMNS', 'PLATEMAP_COLUMNS', 'WAVELENGTH_CHANNELS', 'SITE_FILE',
+           'SAMPLE_ID_COLUMNS', 'GeneTable', 'read_gctx', 'read_gct', 'write_gctx', 'write_gct', 'read_l1000_table',
+           'landmark_subset', 'core_id', 'gene_rows', 'read_platemap', 'channel_columns', 'read_load_data',
+           'site_files', 'read_site', 'folder_load_data', 'pick_sites', 'random_crop', 'plate_ranges', 'normalize',
+           'read_sample_info', 'join_sample_info', 'read_l1000', 'FingerprintConfig', 'morgan_fingerprints',
+           'compound_descriptors', 'compound_table', 'build_store', 'write_example_screen', 'write_example_l1000',
+           'build_l1000_store']
 
 # %% ../nbs/04_readers.ipynb #8372b608
 @dataclass
@@ -50,12 +51,18 @@ class GeneTable:
 # %% ../nbs/04_readers.ipynb #81f0a600
 MISSING = -666
 
+def _text(v):
+    "Bytes as text: UTF-8, else latin-1 (older LINCS files write the micro sign of '10 µM' as the single byte 0xB5)."
+    if not isinstance(v, bytes): return v
+    try: return v.decode()
+    except UnicodeDecodeError: return v.decode('latin-1')
+
 def _clean_meta(df:pd.DataFrame) -> pd.DataFrame:
-    "Decode bytes, turn the -666 convention into missing values, and numbers-as-text into numbers."
+    "Decode bytes (`_text`), turn the -666 convention into missing values, and numbers-as-text into numbers."
     out = {}
     for c in df.columns:
         s = df[c]
-        if s.dtype == object: s = s.map(lambda v: v.decode() if isinstance(v, bytes) else v)
+        if s.dtype == object: s = s.map(_text)
         s = s.mask(s.isin([MISSING, str(MISSING), float(MISSING), '-666.0']))
         if s.dtype == object:
             num = pd.to_numeric(s, errors='coerce')
@@ -80,8 +87,8 @@ def read_gctx(path:str|Path, # a GCTX (HDF5) file
         for k in ('0/DATA/0/matrix', '0/META/ROW/id', '0/META/COL/id'):
             if k not in f: raise ValueError(f"{path}: no '{k}' dataset, so this is not a GCTX file")
         meta = lambda g: pd.DataFrame({k: f[f'0/META/{g}/{k}'][:] for k in f[f'0/META/{g}'] if k != 'id'})
-        gid = [s.decode() for s in f['0/META/ROW/id'][:]]
-        sid = [s.decode() for s in f['0/META/COL/id'][:]]
+        gid = [_text(s) for s in f['0/META/ROW/id'][:]]
+        sid = [_text(s) for s in f['0/META/COL/id'][:]]
         m = f['0/DATA/0/matrix']
         if m.shape != (len(sid), len(gid)):
             raise ValueError(f"{path}: matrix is {m.shape}, expected (samples, genes) = {(len(sid), len(gid))}")
@@ -220,12 +227,19 @@ def _is_control(ids:pd.Series, types:pd.Series|None=None) -> np.ndarray:
     if types is not None: ctl |= types.astype(str).str.startswith('ctl_vehicle').to_numpy()
     return ctl
 
+# %% ../nbs/04_readers.ipynb #c1ea3b2a
+LEVEL5_COLUMNS = {'distil_ss', 'distil_nsample', 'distil_cc_q75'}   # sample metadata only LINCS level-5 signatures carry
+
 # %% ../nbs/04_readers.ipynb #7b0a4180
 def gene_rows(t:GeneTable, report:DataReport,
               one_plate:bool=False,  # accept a file without `det_plate` as one plate (else that is an error)
              ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     "(gene_obs, profiles, gene_vars) for a store from an L1000 table; NaN profiles are dropped and counted."
     s = t.samples
+    if LEVEL5_COLUMNS & set(s.columns): raise ValueError(
+        f"{t.source}: level-5 signatures (replicates collapsed into one moderated z-score per compound, dose and cell line) "
+        f"hold no control profile to start from; build the store from level-3 or level-4 profiles with their plates' DMSO "
+        f"wells (read_l1000 reads this file as a table)")
     for c in ('pert_id', 'pert_dose'):
         if c not in s: raise ValueError(
             f"{t.source}: the samples have no {c!r} column, so compounds and doses are unknown. GEO's LINCS GCTX "

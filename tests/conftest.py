@@ -10,8 +10,9 @@ def root(): return ROOT
 
 @pytest.fixture
 def l1000_dir():
-    "The real L1000 files: $CELLFLUXMM_L1000_DIR, else ../shared/data/l1000 beside the checkout."
-    d = Path(os.environ.get('CELLFLUXMM_L1000_DIR', ROOT.parent/'shared'/'data'/'l1000'))
+    "The real L1000 files: $CELLFLUXMM_L1000_DIR, else l1000/ in $CELLFLUXMM_DATA_DIR (default ../shared/data beside the checkout)."
+    from cellfluxmm.core import l1000_dir as where
+    d = where()
     if not (d/'lincs_a375_l1000.gctx').exists():
         pytest.skip(f"real L1000 files not found in {d}; set CELLFLUXMM_L1000_DIR to the folder holding lincs_a375_l1000.gct(x)")
     return d

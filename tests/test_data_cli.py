@@ -90,3 +90,13 @@ def test_real_benchmark_notebook(l1000_dir, root, tmp_path):
                        capture_output=True, text=True, cwd=root)
     assert r.returncode == 0 and not (tmp_path/'fig2').exists()
     assert 'skipped' in (tmp_path/'skip.ipynb').read_text()
+
+def test_level5_signatures(l1000_dir, tmp_path):
+    "cmapR's level-5 GCTX reads with its latin-1 metadata ('10 µM'); as a store it is refused with the fix: it holds no controls."
+    from cellfluxmm.readers import read_l1000
+    f = l1000_dir/'modzs_n272x978.gctx'
+    if not f.exists(): pytest.skip(f'{f} not found')
+    t = read_l1000(f)
+    assert t.data.shape == (272, 978) and (t.samples.pert_idose == '10 µM').any()
+    r = cli('data', 'build', '--l1000', f, '--out', tmp_path/'l5', '--min-genes', 978)
+    assert r.returncode == 2 and 'level-5 signatures' in r.stderr and not (tmp_path/'l5'/'store').exists()

@@ -39,17 +39,20 @@ def test_every_number_in_the_readme_results_is_in_a_committed_file(root):
     missing = sorted(n for n in numbers if n not in committed and n.lstrip('-') not in committed)
     assert numbers and not missing, f"README results state numbers that no committed file under figures/ holds: {missing}"
 
-def test_the_l1000_preset_holds_the_choices_of_its_validation_study(root):
-    "The `l1000` preset's settings are the ones figures/real_l1000_choices.csv chose on development seeds' validation profiles."
+import pytest
+
+@pytest.mark.parametrize('preset, study', [('l1000', 'real_l1000_choices'), ('profiles', 'real_profiles_choices')])
+def test_the_real_data_presets_hold_the_choices_of_their_validation_studies(root, preset, study):
+    "The `l1000` and `profiles` presets' settings are the ones figures/<study>.csv chose on development seeds' validation data."
     import pandas as pd
     from cellfluxmm.l1000 import preset_setting
     from cellfluxmm.configs import get_preset
-    t = pd.read_csv(root/'figures'/'real_l1000_choices.csv')
+    t = pd.read_csv(root/'figures'/f'{study}.csv')
     chosen = t[t.chosen]
     assert sorted(chosen.factor) == sorted(set(t.factor)), 'one chosen value per factor'
-    pr = get_preset('l1000')
+    pr = get_preset(preset)
     wrong = {f: (v, preset_setting(pr, f)) for f, v in zip(chosen.factor, chosen.value) if str(v) != str(preset_setting(pr, f))}
-    assert not wrong, f"the l1000 preset differs from its validation study's choices (factor: (chosen, preset)): {wrong}"
+    assert not wrong, f"the {preset} preset differs from its validation study's choices (factor: (chosen, preset)): {wrong}"
 
 def test_the_demo_preset_samples_with_the_sampler_its_validation_study_chose(root):
     "The `demo` preset's solver and steps are the row figures/sampler_steps.csv marks chosen (on validation pairs)."
@@ -86,3 +89,23 @@ def test_the_inverse_calibration_is_the_one_its_validation_study_chose(root):
     assert len(rows) >= 2, 'figures/inverse_val.md holds no model rows: rerun `make inverse`'
     best = min(rows, key=lambda r: float(r[1]))
     assert float(best[0] or 0) == CALIBRATE, f"inverse_val.md chooses weight {best[0] or 0}, the library uses CALIBRATE = {CALIBRATE}"
+
+def test_the_readme_real_data_section_comes_from_the_committed_files(root):
+    "Every decimal number of the README's real-data section is in a committed figures/real_* file; the BBBC021 rows are the ones real_profiles' CSVs hold."
+    import re
+    import pandas as pd
+    sec = (root/'README.md').read_text().split('\n## Real data', 1)[1].split('\n## ', 1)[0]
+    committed = '\n'.join(p.read_text() for p in (root/'figures').glob('real_*') if p.suffix in ('.md', '.csv', '.log', '.json'))
+    numbers = set(re.findall(r'(?<![\w.])[-+]?\d+\.\d+(?![\w.])', sec))
+    missing = sorted(n for n in numbers if n not in committed and n.lstrip('+-') not in committed)
+    assert numbers and not missing, f"README's real-data section states numbers no committed figures/real_* file holds: {missing}"
+    st = pd.read_csv(root/'figures'/'real_profiles.csv').groupby('method').mean(numeric_only=True)
+    d = pd.read_csv(root/'figures'/'real_profiles_differences.csv').set_index(['baseline', 'metric'])
+    best = st.drop(index=['model', 'model_mean', 'ae_reconstruction']).mae.filter(regex='^(?!.*_ae$)').idxmin()
+    r = d.loc[(best, 'mae')]
+    row = next(l for l in sec.splitlines() if l.startswith('| BBBC021'))
+    assert f"MAE {st.mae['model_mean']:.3f}" in row and f"{st.mae[best]:.3f}" in row, row
+    assert f"{r.difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]" in row and ('model better' if r.better == 'model' else r.better) in row
+    m = pd.read_csv(root/'figures'/'real_profiles_moa_summary.csv').set_index(['method', 'metric'])
+    moa_row = next(l for l in sec.splitlines() if l.startswith('| the same, MoA'))
+    assert f"NSC accuracy {m.loc[('model_mean', 'nsc'), 'mean']:.3f}" in moa_row, moa_row
