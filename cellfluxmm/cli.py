@@ -4,7 +4,7 @@
 
 # %% ../nbs/24_cli.ipynb #1568404a
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, json, math, os, sys, time
 from pathlib import Path
 import cellfluxmm
 from .core import get_device, stored_key, tune_runtime
@@ -17,9 +17,9 @@ from cellfluxmm.pipeline import (STUDIES, VARIANT_ORDER, default_jobs, reproduce
     study_parameters)
 
 # %% auto #0
-__all__ = ['PRESET_HELP', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare', 'cmd_evaluate', 'cmd_train',
-           'cmd_reproduce', 'cmd_check', 'cmd_summary', 'cmd_study', 'cmd_predict', 'cmd_infer', 'cmd_screen',
-           'cmd_outputs', 'cmd_bench', 'parser', 'main']
+__all__ = ['PRESET_HELP', 'RANGES', 'cmd_data_simulate', 'cmd_data_build', 'cmd_data_report', 'cmd_prepare', 'cmd_evaluate',
+           'cmd_train', 'cmd_reproduce', 'cmd_check', 'cmd_summary', 'cmd_study', 'cmd_predict', 'cmd_infer',
+           'cmd_screen', 'cmd_outputs', 'cmd_bench', 'parser', 'main']
 
 # %% ../nbs/24_cli.ipynb #f6bff89a
 def cmd_data_simulate(a):
@@ -202,7 +202,10 @@ def _controls(a, p) -> dict:
 
 # %% ../nbs/24_cli.ipynb #29fbb303
 def _candidates(a) -> list|None:
-    if a.candidates_file: return [l.strip() for l in Path(a.candidates_file).read_text().splitlines() if l.strip()]
+    if a.candidates_file:
+        ids = [l.strip() for l in Path(a.candidates_file).read_text().splitlines() if l.strip()]
+        if not ids: raise ValueError(f"{a.candidates_file} holds no compound id: write one a line")
+        return ids
     return a.candidates or None
 
 # %% ../nbs/24_cli.ipynb #7feeebdd
@@ -485,14 +488,54 @@ def _other_commands(sub):
     sd.add_argument('--quiet', action='store_true', help='no progress bar')
     sd.set_defaults(fn=cmd_study)
 
+# %% ../nbs/24_cli.ipynb #5956b9d3
+RANGES = {  # (option, type) -> (least, greatest, whether the least itself is refused); None: no bound
+    ('--steps', int): (1, None, False), ('--draws', int): (1, None, False), ('--n', int): (1, None, False),
+    ('--k', int): (1, None, False), ('--k', float): (0, None, True), ('--size', int): (8, None, False),
+    ('--n-test', int): (1, None, False), ('--n-val', int): (0, None, False), ('--seed', int): (0, None, False),
+    ('--seeds', int): (1, None, False), ('--jobs', int): (1, None, False), ('--threads', int): (1, None, False),
+    ('--eval-pairs', int): (1, None, False), ('--fp-radius', int): (0, None, False), ('--fp-bits', int): (1, None, False),
+    ('--min-genes', int): (0, None, False), ('--beta', float): (0, None, False), ('--dose', float): (0, None, True),
+    ('--calibrate', float): (0, 1, False),
+}
+
+# %% ../nbs/24_cli.ipynb #54255ef6
+def _ranged(tp:type, lo, hi, open_lo:bool):
+    "An argparse type: `tp` of `s`, finite and within [lo, hi] (above lo where `open_lo`), else an error naming the range."
+    def parse(s:str):
+        try: v = tp(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not {'a whole number' if tp is int else 'a number'}")
+        if not math.isfinite(v): raise argparse.ArgumentTypeError(f"{s!r} is not a finite number")
+        if lo is not None and (v <= lo if open_lo else v < lo) or hi is not None and v > hi:
+            rng = f"{'above' if open_lo else 'at least'} {lo}" + (f' and at most {hi}' if hi is not None else '')
+            raise argparse.ArgumentTypeError(f"must be {rng}, got {s}")
+        return v
+    parse.__name__ = tp.__name__   # argparse names the type in its messages
+    return parse
+
+# %% ../nbs/24_cli.ipynb #1639ae6f
+def _ranged_numbers(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
+    "Give every int or float option of `p` and its subcommands the range of `RANGES` (a numeric option without one is a KeyError)."
+    for a in p._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for sp in a.choices.values(): _ranged_numbers(sp)
+        elif a.type in (int, float): a.type = _ranged(a.type, *RANGES[(a.option_strings[0], a.type)])
+    return p
+
+# %% ../nbs/24_cli.ipynb #088b978a
+class _Parser(argparse.ArgumentParser):
+    "An argument parser whose every complaint is one `error:` line and exit 2 (`--help` still shows the usage)."
+    def error(self, message:str):
+        self.exit(2, f'error: {self.prog}: {message} (see {self.prog} --help)\n')
+
 # %% ../nbs/24_cli.ipynb #18802bf5
 def parser() -> argparse.ArgumentParser:
     "The argument parser of the `cellfluxmm` command: one builder per group of commands, in the order --help lists them."
-    p = argparse.ArgumentParser(prog='cellfluxmm', description='Multimodal perturbation modelling with rectified flow.')
+    p = _Parser(prog='cellfluxmm', description='Multimodal perturbation modelling with rectified flow.')
     p.add_argument('--version', action='version', version=f'cellfluxmm {cellfluxmm.__version__}')
     sub = p.add_subparsers(dest='cmd', required=True)
     for build in (_data_commands, _pipeline_commands, _model_commands, _reproduce_command, _other_commands): build(sub)
-    return _formatted(p)
+    return _ranged_numbers(_formatted(p))
 
 # %% ../nbs/24_cli.ipynb #d686e17f
 def main(argv:list[str]|None=None) -> int:

@@ -104,6 +104,10 @@ def read_gct(path:str|Path, # a GCT 1.2 or 1.3 text file
     path = _need(path)
     with open(path) as f: version, dims = f.readline().strip(), f.readline().split()
     if version not in ('#1.2', '#1.3'): raise ValueError(f"{path}: first line is {version!r}, not '#1.2' or '#1.3'")
+    need = 4 if version == '#1.3' else 2
+    if len(dims) != need or not all(d.isdigit() for d in dims): raise ValueError(
+        f"{path}: line 2 is {' '.join(dims)!r}; GCT {version[1:]} wants {need} whole numbers there "
+        f"({'genes, samples, row and column metadata fields' if need == 4 else 'genes and samples'})")
     n_genes, n_samples = int(dims[0]), int(dims[1])
     n_rmeta, n_cmeta = (int(dims[2]), int(dims[3])) if version == '#1.3' else (1, 0)
     raw = pd.read_csv(path, sep='\t', skiprows=2, header=0, dtype=str, keep_default_na=False)

@@ -52,8 +52,10 @@ def test_predict_infer_screen_after_reproduction(smoke):
               '--out', tmp/'screen.csv', '--quiet')
     assert out.returncode == 0, out.stderr[-2000:]
     assert sorted(pd.read_csv(tmp/'screen.csv').compound_id) == ['SIM-00001', 'SIM-00002']
+    (tmp/'empty.txt').write_text('\n')
     for args, msg in ((['infer', '--observed-image-rows', 0], 'unknown compound'),           # with --candidates nope
-                      (['predict', '--compound', 'SIM-00001'], 'give its control')):
+                      (['predict', '--compound', 'SIM-00001'], 'give its control'),
+                      (['screen', '--reference', 'SIM-00003', '--candidates-file', tmp/'empty.txt'], 'holds no compound id')):
         extra = ['--candidates', 'nope', '--image-plate', plate, '--gene-plate', 'SIML1K001'] if args[0] == 'infer' else []
         bad = cli(*args, '--run', run, *extra, '--out', tmp/'bad', '--quiet')
         assert bad.returncode == 2 and bad.stderr.startswith('error:') and msg in bad.stderr, bad.stderr
