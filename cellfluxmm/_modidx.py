@@ -702,5 +702,6 @@ d = { 'settings': { 'branch': 'main',
                                   'cellfluxmm.train.plot_history': ('train.html#plot_history', 'cellfluxmm/train.py'),
                                   'cellfluxmm.train.read_log': ('train.html#read_log', 'cellfluxmm/train.py'),
                                   'cellfluxmm.train.record_run': ('train.html#record_run', 'cellfluxmm/train.py'),
+                                  'cellfluxmm.train.settings_differ': ('train.html#settings_differ', 'cellfluxmm/train.py'),
                                   'cellfluxmm.train.train': ('train.html#train', 'cellfluxmm/train.py'),
                                   'cellfluxmm.train.validate': ('train.html#validate', 'cellfluxmm/train.py')}}}

@@ -23,7 +23,8 @@ from .prepare import LatentPairs, Prepared
 from .provenance import write_provenance
 
 # %% auto #0
-__all__ = ['LR_DECAYS', 'validate', 'learning_rate', 'train', 'read_log', 'record_run', 'plot_history']
+__all__ = ['LR_DECAYS', 'RESUME_FREE', 'validate', 'learning_rate', 'train', 'read_log', 'record_run', 'settings_differ',
+           'plot_history']
 
 # %% ../nbs/15_train.ipynb #21b834ef
 @torch.no_grad()
@@ -202,6 +203,17 @@ def record_run(out:Path, prep:Prepared, run:RunConfig) -> dict:
     arts = {**prep.artifacts(), 'checkpoint': model_checkpoint(out)/'ema.safetensors'}
     return write_provenance(out, arts, {**prep.seeds(), 'model': run.train.seed}, variant=run.variant, preset=run.preset)
 
+# %% ../nbs/15_train.ipynb #fc11473c
+RESUME_FREE = ('steps', 'device', 'log_every', 'ckpt_every', 'keep_last', 'trackers', 'compile')  # a resumed run may change these
+
+def settings_differ(old:RunConfig, new:RunConfig) -> list[str]:
+    "The training settings that change the result in which `new` differs from the run `old` a folder holds: 'name: old -> new'."
+    a, b = old.to_dict()['train'], new.to_dict()['train']
+    out = [f'{k}: {a.get(k)} -> {b[k]}' for k in b if k not in RESUME_FREE and a.get(k) != b[k]]
+    if a.get('decay', 'constant') != 'constant' and a['steps'] != b['steps']:
+        out.append(f"steps: {a['steps']} -> {b['steps']} (the {a['decay']} learning rate depends on them)")
+    return out
+
 # %% ../nbs/15_train.ipynb #78800059
 def _resume(out:Path, run:RunConfig, model, ema, opt, log) -> tuple[int, float]:
     for tmp in list((out/'checkpoints').glob('.*.tmp')) + list(out.glob('.*.tmp')):  # debris of a write cut by a crash
@@ -218,6 +230,9 @@ def _resume(out:Path, run:RunConfig, model, ema, opt, log) -> tuple[int, float]:
             log(f'{out} holds a run on other latents (prepared anew since): training from scratch')
             _clear_run(out)
             return 0, math.inf
+        if diff := settings_differ(ck['run'], run): raise ValueError(
+            f"{out} holds a run trained with other settings ({'; '.join(diff)}), so resuming would give neither; "
+            f"train into another folder (--out), or delete {out} to start over")
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
         names = [n for n, _ in model.named_parameters()]
         ema.load_state_dict({**ck['state']['ema'], 'shadow_params': [ck['ema'][n] for n in names]})

@@ -60,6 +60,16 @@ def test_predict_infer_screen_after_reproduction(smoke):
         bad = cli(*args, '--run', run, *extra, '--out', tmp/'bad', '--quiet')
         assert bad.returncode == 2 and bad.stderr.startswith('error:') and msg in bad.stderr, bad.stderr
 
+def test_train_refuses_to_resume_with_other_settings(smoke):
+    "`train --seed 1` on the folder of a seed-0 run is refused with the difference named; the run is left as it was."
+    tmp, r = smoke
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = tmp/'results'/'full'
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob('*') if p.is_file())
+    bad = cli('train', '--preset', 'smoke', '--variant', 'full', '--data', tmp/'data', '--out', run, '--seed', 1, '--quiet')
+    assert bad.returncode == 2 and bad.stderr.startswith('error:') and 'seed: 0 -> 1' in bad.stderr, bad.stderr[-2000:]
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in run.rglob('*') if p.is_file()) == before
+
 def paper_notebook(tmp, name, **params):
     "Run nbs/paper/NAME with papermill on the smoke reproduction's data folder (8 test pairs, no progress bars)."
     pm = Path(sys.executable).parent/'papermill'
