@@ -37,7 +37,7 @@ def _build_profiles(a):
     "`data build --profiles`: a store of morphology profiles alone (train the no_cp variant on it)."
     from cellfluxmm.profiles import build_profile_store
     if a.l1000 or a.load_data or a.images: raise ValueError('--profiles builds a store of profiles alone: drop --l1000, --load-data and --images')
-    split = SplitConfig(kind=a.split or 'doses', n_test=a.n_test, n_val=a.n_val or 0, seed=a.seed) if a.n_test is not None else None
+    split = SplitConfig(kind=a.split or 'doses', n_test=a.n_test, n_val=a.n_val or 0, seed=a.seed) if a.n_test is not None else a.split
     d = data_folder(a.data, log=print)
     st = build_profile_store(a.profiles, d/'store', annotations=a.annotations, moa=a.moa, normalize=not a.no_normalize,
                              select=not a.no_select, split=split, overwrite=a.force)

@@ -18,8 +18,9 @@ from .provenance import content_hash
 __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'CONTROL_ID', 'IMAGE_OBS_COLUMNS', 'GENE_OBS_COLUMNS', 'GENE_VAR_COLUMNS',
            'COMPOUND_COLUMNS', 'CHANNEL_COLORS', 'SPLIT_KINDS', 'DRAW_COLUMNS', 'IN_MEMORY_MAX_BYTES', 'conform',
            'DataReport', 'images_to_float', 'images_to_uint16', 'write_ome_zarr', 'read_fields', 'dose_key',
-           'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig', 'assign_splits', 'hold_out_replicates',
-           'StoreWriter', 'PackedStore', 'SplitDraws', 'PairDataset', 'replicate_reproducibility', 'rgb_view']
+           'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig', 'assign_splits', 'default_split',
+           'hold_out_replicates', 'StoreWriter', 'PackedStore', 'SplitDraws', 'PairDataset',
+           'replicate_reproducibility', 'rgb_view']
 
 # %% ../nbs/02_data.ipynb #38941c27
 STORE_FORMAT = 'cellfluxmm-store'
@@ -316,6 +317,17 @@ def assign_splits(pairs:pd.DataFrame,  # PairIndex.pairs
     first = pd.Series(order).groupby(cid[order]).first()
     for c, s in held.items(): out[first[c]] = s
     return out
+
+# %% ../nbs/02_data.ipynb #77db42e6
+def default_split(obs:pd.DataFrame,      # a store's profile rows (gene_obs): compound_id, dose, is_control
+                  kind:str|None=None,     # None: 'doses' where two or more compounds have several doses, else 'compounds'
+                 ) -> SplitConfig:
+    "The split of a store of profiles alone when none is given: one dose of half the multi-dose compounds ('doses'), else a quarter of the compounds."
+    t = obs[~obs.is_control.to_numpy()]
+    multi = int((t.groupby('compound_id').dose.nunique() > 1).sum())
+    kind = kind or ('doses' if multi >= 2 else 'compounds')
+    n = max(1, multi // 2) if kind == 'doses' else max(1, t.compound_id.nunique() // 4)
+    return SplitConfig(kind=kind, n_test=n, n_val=0)
 
 # %% ../nbs/02_data.ipynb #e5f67a85
 def hold_out_replicates(pi:PairIndex, split:np.ndarray, gene_obs:pd.DataFrame, seed:int=0,

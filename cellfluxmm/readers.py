@@ -16,7 +16,7 @@ import re
 from .core import CHANNELS, N_TEST, rng_for
 import typing
 from .core import Config
-from .data import CONTROL_ID, IMAGE_OBS_COLUMNS, DataReport, PackedStore, SplitConfig, StoreWriter
+from .data import CONTROL_ID, IMAGE_OBS_COLUMNS, DataReport, PackedStore, SplitConfig, StoreWriter, default_split
 from .synthetic import landmark_genes
 
 # %% auto #0
@@ -628,11 +628,7 @@ def build_l1000_store(l1000:str|Path,             # GCTX, GCT or curated CSV/par
     ids = sorted(treated.compound_id.unique())
     compounds = compound_table(gt, gene_obs, ids)
     descriptors = compound_descriptors(compounds, fingerprint or FingerprintConfig(), report)
-    if not isinstance(split, SplitConfig):  # doses: one of half the multi-dose compounds; compounds, pairs: a quarter
-        multi = int((treated.groupby('compound_id').dose.nunique() > 1).sum())
-        kind = split or ('doses' if multi >= 2 else 'compounds')
-        n = max(1, multi // 2) if kind == 'doses' else max(1, len(ids) // 4)
-        split = SplitConfig(kind=kind, n_test=n, n_val=0)
+    if not isinstance(split, SplitConfig): split = default_split(gene_obs, split)
     with StoreWriter(out, 0, (0, 0), source='readers', overwrite=overwrite) as w:
         w.finish(pd.DataFrame(columns=list(IMAGE_OBS_COLUMNS)), profiles, gene_obs, gene_vars, compounds, split,
                  descriptors=descriptors, report=report,
