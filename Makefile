@@ -154,9 +154,12 @@ lab: $(STAMP)
 
 # The real data sets beside the clone ($CELLFLUXMM_DATA_DIR, default ../shared/data; the L1000 files also by
 # CELLFLUXMM_L1000_DIR): for each present, the preset's settings scored on the development seeds' validation data, then the
-# benchmark on the report seeds. The gene model on the real L1000 plate; the profile model on BBBC021's CellProfiler profiles.
+# benchmark on the report seeds. The gene model on the real L1000 plate; the profile model on BBBC021's CellProfiler profiles;
+# the image model on BBBC021's single cells.
 real: $(STAMP)
 	$(BIN)/cellfluxmm study real_l1000_choices
 	$(BIN)/cellfluxmm study real_l1000
 	$(BIN)/cellfluxmm study real_profiles_choices
 	$(BIN)/cellfluxmm study real_profiles
+	$(BIN)/cellfluxmm study real_cells_choices
+	$(BIN)/cellfluxmm study real_cells

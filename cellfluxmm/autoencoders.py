@@ -15,14 +15,15 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 if typing.TYPE_CHECKING: from diffusers import AutoencoderKL  # imported where a VAE is built: a second of start-up spared elsewhere
-from .core import CHANNELS, Config, atomic_path, latent_scaling, rng_for, scale_latents, unscale_latents
+from .core import (CHANNELS, Config, atomic_path, channel_names, images_to_uint16, latent_scaling, rgb_view,
+                             rng_for, scale_latents, unscale_latents)
 
 # %% auto #0
-__all__ = ['SD_VAE', 'INTENSITY_KEY', 'fingerprint', 'SmallVAEConfig', 'ImageAutoencoder', 'encode_images', 'decode_latents',
-           'AETrainConfig', 'train_image_autoencoder', 'calibrate_intensity', 'calibrate_image_scaling',
-           'calibrate_pretrained', 'reconstruction_report', 'plot_reconstructions', 'save_image_autoencoder',
-           'load_image_autoencoder', 'GeneAEConfig', 'GeneAutoencoder', 'train_gene_autoencoder', 'gene_reconstruction',
-           'save_gene_autoencoder', 'load_gene_autoencoder']
+__all__ = ['SD_VAE', 'INTENSITY_KEY', 'CHANNELS_KEY', 'fingerprint', 'SmallVAEConfig', 'ImageAutoencoder', 'encode_images',
+           'decode_latents', 'AETrainConfig', 'train_image_autoencoder', 'calibrate_intensity',
+           'calibrate_image_scaling', 'calibrate_pretrained', 'reconstruction_report', 'plot_reconstructions',
+           'save_image_autoencoder', 'load_image_autoencoder', 'GeneAEConfig', 'GeneAutoencoder',
+           'train_gene_autoencoder', 'gene_reconstruction', 'save_gene_autoencoder', 'load_gene_autoencoder']
 
 # %% ../nbs/05_autoencoders.ipynb #7b9b01a8
 def fingerprint(model:nn.Module, config:dict) -> str:
@@ -45,18 +46,23 @@ class SmallVAEConfig(Config):
 # %% ../nbs/05_autoencoders.ipynb #a248480f
 SD_VAE = 'stabilityai/sd-vae-ft-mse'  # the paper's image autoencoder (Stable Diffusion's VAE)
 INTENSITY_KEY = '_intensity_scale'  # in the VAE's config.json (a leading '_': diffusers keeps it without a warning)
+CHANNELS_KEY = '_channels'  # the stains it encodes, where they are not Cell Painting's five (`core.CHANNELS`)
 
 class ImageAutoencoder(nn.Module):
-    "Encodes (B, 5, H, W) images channel by channel as pseudo-RGB through an `AutoencoderKL`; latents concatenated."
-    def __init__(self, vae:AutoencoderKL):
+    "Encodes (B, C, H, W) images stain by stain as pseudo-RGB through an `AutoencoderKL`; latents concatenated."
+    def __init__(self, vae:AutoencoderKL,
+                 channels:typing.Sequence[str]|None=None): # the stains, in order; None: the VAE's record, else CHANNELS
         super().__init__()
         if vae.config.in_channels != 3:
             raise ValueError(f"the VAE must take 3-channel (pseudo-RGB) input, it takes {vae.config.in_channels}")
         self.vae = vae
+        if channels is not None and channel_names(channels) != CHANNELS:  # Cell Painting's five need no record
+            vae.register_to_config(**{CHANNELS_KEY: list(channel_names(channels))})
+        self.channels = channel_names(vae.config.get(CHANNELS_KEY) or CHANNELS)
 
     @classmethod
-    def small(cls, cfg:SmallVAEConfig|None=None):
-        "A fresh small VAE (random weights) to train on CPU."
+    def small(cls, cfg:SmallVAEConfig|None=None, channels:typing.Sequence[str]=CHANNELS):
+        "A fresh small VAE (random weights) to train on CPU, for images of `channels`."
         from diffusers import AutoencoderKL
         cfg = cfg or SmallVAEConfig()
         n = len(cfg.block_out_channels)
@@ -64,14 +70,14 @@ class ImageAutoencoder(nn.Module):
                                  up_block_types=('UpDecoderBlock2D',) * n, block_out_channels=cfg.block_out_channels,
                                  layers_per_block=cfg.layers_per_block, latent_channels=cfg.latent_channels,
                                  norm_num_groups=cfg.norm_num_groups, sample_size=cfg.image_size,
-                                 mid_block_add_attention=False, scaling_factor=1.0))
+                                 mid_block_add_attention=False, scaling_factor=1.0), channels)
 
     @classmethod
-    def from_pretrained(cls, name_or_path:str=SD_VAE, subfolder:str|None=None):
-        "A pretrained VAE from a hub id or a local folder (Stable Diffusion's by default)."
+    def from_pretrained(cls, name_or_path:str=SD_VAE, subfolder:str|None=None, channels:typing.Sequence[str]|None=None):
+        "A pretrained VAE from a hub id or a local folder (Stable Diffusion's by default); `channels` as in the constructor."
         from diffusers import AutoencoderKL
         try:
-            return cls(AutoencoderKL.from_pretrained(name_or_path, subfolder=subfolder))
+            return cls(AutoencoderKL.from_pretrained(name_or_path, subfolder=subfolder), channels)
         except (OSError, ValueError) as e:
             raise FileNotFoundError(
                 f"could not load the VAE {name_or_path!r}{f' (subfolder {subfolder})' if subfolder else ''}: {e}\n"
@@ -83,7 +89,7 @@ class ImageAutoencoder(nn.Module):
     @property
     def factor(self) -> int: return 2 ** (len(self.vae.config.block_out_channels) - 1)
     @property
-    def latent_channels(self) -> int: return len(CHANNELS) * self.vae.config.latent_channels
+    def latent_channels(self) -> int: return len(self.channels) * self.vae.config.latent_channels
 
     def latent_shape(self, image_size:tuple[int, int]) -> tuple[int, int, int]:
         "(C, h, w) of the latent of an image of `image_size`."
@@ -91,10 +97,10 @@ class ImageAutoencoder(nn.Module):
 
     @property
     def intensity_scale(self) -> torch.Tensor:
-        "(5,) per-stain gain from the [-1, 1] image scale to the VAE's input scale (1: none; see `calibrate_intensity`)."
-        return torch.tensor(self.vae.config.get(INTENSITY_KEY) or [1.0] * len(CHANNELS), dtype=torch.float32)
+        "(C,) per-stain gain from the [-1, 1] image scale to the VAE's input scale (1: none; see `calibrate_intensity`)."
+        return torch.tensor(self.vae.config.get(INTENSITY_KEY) or [1.0] * len(self.channels), dtype=torch.float32)
 
-    def to_vae(self, x:torch.Tensor) -> torch.Tensor:  # (B, 5, H, W) [-1, 1] -> the VAE's input scale
+    def to_vae(self, x:torch.Tensor) -> torch.Tensor:  # (B, C, H, W) [-1, 1] -> the VAE's input scale
         return (x + 1) * self.intensity_scale.to(x)[:, None, None] - 1
     def from_vae(self, x:torch.Tensor) -> torch.Tensor:  # the inverse of `to_vae`
         return (x + 1) / self.intensity_scale.to(x)[:, None, None] - 1
@@ -105,34 +111,35 @@ class ImageAutoencoder(nn.Module):
 
 # %% ../nbs/05_autoencoders.ipynb #68261480
 def encode_images(ae:ImageAutoencoder,
-                  x:torch.Tensor,       # (B, 5, H, W) float in [-1, 1]
+                  x:torch.Tensor,       # (B, C, H, W) float in [-1, 1], the stains `ae.channels`
                   sample:bool=False,    # draw from the posterior instead of taking its mean
-                 ) -> torch.Tensor:     # (B, 5 * latent_channels, H/f, W/f), scaled
-    "Encode five-channel images into the scaled joint image latent."
-    if x.ndim != 4 or x.shape[1] != len(CHANNELS):
-        raise ValueError(f"images must be (B, {len(CHANNELS)}, H, W), got {tuple(x.shape)}")
+                 ) -> torch.Tensor:     # (B, C * latent_channels, H/f, W/f), scaled
+    "Encode images of the autoencoder's stains into the scaled joint image latent."
+    if x.ndim != 4 or x.shape[1] != len(ae.channels):
+        raise ValueError(f"images must be (B, {len(ae.channels)}, H, W) for stains {list(ae.channels)}, got {tuple(x.shape)}")
     if not torch.isfinite(x).all():
         raise ValueError(
             f"images hold NaN/inf values in {int((~torch.isfinite(x)).flatten(1).any(1).sum())} of {len(x)} samples"
         )
     b, c, h, w = x.shape
-    rgb = ae.to_vae(x).reshape(b * c, 1, h, w).expand(-1, 3, -1, -1)   # (B*5, 3, H, W) pseudo-RGB
+    rgb = ae.to_vae(x).reshape(b * c, 1, h, w).expand(-1, 3, -1, -1)   # (B*C, 3, H, W) pseudo-RGB
     dist = ae.vae.encode(rgb).latent_dist
-    z = dist.sample() if sample else dist.mean                # (B*5, lc, h', w')
-    z = z.reshape(b, c * z.shape[1], *z.shape[2:])             # (B, 5*lc, h', w')
+    z = dist.sample() if sample else dist.mean                # (B*C, lc, h', w')
+    z = z.reshape(b, c * z.shape[1], *z.shape[2:])             # (B, C*lc, h', w')
     return scale_latents(z, *ae.scaling)
 
 # %% ../nbs/05_autoencoders.ipynb #73e9af8a
 def decode_latents(ae:ImageAutoencoder,
-                   z:torch.Tensor,      # (B, 5 * latent_channels, h, w), scaled
-                  ) -> torch.Tensor:    # (B, 5, H, W) float
+                   z:torch.Tensor,      # (B, C * latent_channels, h, w), scaled
+                  ) -> torch.Tensor:    # (B, C, H, W) float
     "Decode the joint image latent back to five-channel images."
     b, cl, h, w = z.shape
     lc = ae.vae.config.latent_channels
-    if cl != len(CHANNELS) * lc: raise ValueError(f"latent has {cl} channels, expected {len(CHANNELS)} x {lc}")
-    z = unscale_latents(z, *ae.scaling).reshape(b * len(CHANNELS), lc, h, w)  # (B*5, lc, h, w)
-    rgb = ae.vae.decode(z).sample                                            # (B*5, 3, H, W)
-    return ae.from_vae(rgb.mean(1).reshape(b, len(CHANNELS), *rgb.shape[2:]))  # (B, 5, H, W)
+    nc = len(ae.channels)
+    if cl != nc * lc: raise ValueError(f"latent has {cl} channels, expected {nc} x {lc}")
+    z = unscale_latents(z, *ae.scaling).reshape(b * nc, lc, h, w)  # (B*C, lc, h, w)
+    rgb = ae.vae.decode(z).sample                                            # (B*C, 3, H, W)
+    return ae.from_vae(rgb.mean(1).reshape(b, nc, *rgb.shape[2:]))  # (B, C, H, W)
 
 # %% ../nbs/05_autoencoders.ipynb #6ff8237b
 @dataclass
@@ -158,8 +165,8 @@ def train_image_autoencoder(
 ) -> pd.DataFrame:
     "Train `ae` on images; returns the loss history. Sets the latent scale at the end."
     cfg = cfg or AETrainConfig()
-    if data.ndim != 4 or data.shape[1] != len(CHANNELS):
-        raise ValueError(f"images must be (N, {len(CHANNELS)}, H, W), got {tuple(data.shape)}")
+    if data.ndim != 4 or data.shape[1] != len(ae.channels):
+        raise ValueError(f"images must be (N, {len(ae.channels)}, H, W) for stains {list(ae.channels)}, got {tuple(data.shape)}")
     torch.manual_seed(cfg.seed); rng = rng_for(cfg.seed, 11)
     vx = data[:64] if vx is None or len(vx) == 0 else vx
     calibrate_intensity(ae, data, cfg.intensity_quantile)
@@ -168,7 +175,7 @@ def train_image_autoencoder(
     bar = tqdm(range(cfg.steps), desc='image autoencoder', disable=not progress)
     for step in bar:
         idx = rng.integers(0, len(data), cfg.batch_size)
-        x = ae.to_vae(data[idx]).reshape(-1, 1, *data.shape[2:]).expand(-1, 3, -1, -1)  # (B*5, 3, H, W)
+        x = ae.to_vae(data[idx]).reshape(-1, 1, *data.shape[2:]).expand(-1, 3, -1, -1)  # (B*C, 3, H, W)
         post = ae.vae.encode(x).latent_dist
         rec = ae.vae.decode(post.sample()).sample
         mse, kl = F.mse_loss(rec, x), post.kl().mean()
@@ -185,14 +192,14 @@ def train_image_autoencoder(
 
 # %% ../nbs/05_autoencoders.ipynb #a0041179
 @torch.no_grad()
-def calibrate_intensity(ae:ImageAutoencoder, x:torch.Tensor, # (N, 5, H, W) training images in [-1, 1]
+def calibrate_intensity(ae:ImageAutoencoder, x:torch.Tensor, # (N, C, H, W) training images in [-1, 1]
                         q:float=0.999, n:int=2000):          # the quantile mapped to 1; images it is taken over
     "Set the per-stain gain (`ImageAutoencoder.intensity_scale`) that maps quantile `q` of `x` to 1."
     if not 0 < q <= 1: raise ValueError(f"intensity quantile must be in (0, 1], got {q}")
-    v = x[:n].transpose(0, 1).reshape(len(CHANNELS), -1).float()
+    v = x[:n].transpose(0, 1).reshape(len(ae.channels), -1).float()
     v = v[:, torch.randperm(v.shape[1], generator=torch.Generator().manual_seed(0))[:1_000_000]]  # quantile's size limit
-    top = torch.quantile(v, q, dim=1) + 1  # (5,) in [0, 2]
-    if (top <= 1e-6).any(): raise ValueError(f"stain(s) {[c for c, t in zip(CHANNELS, top) if t <= 1e-6]} are blank in the training images")
+    top = torch.quantile(v, q, dim=1) + 1  # (C,) in [0, 2]
+    if (top <= 1e-6).any(): raise ValueError(f"stain(s) {[c for c, t in zip(ae.channels, top) if t <= 1e-6]} are blank in the training images")
     ae.vae.register_to_config(**{INTENSITY_KEY: (2.0 / top).tolist()})
 
 # %% ../nbs/05_autoencoders.ipynb #56d4c4e6
@@ -211,7 +218,7 @@ def calibrate_pretrained(ae:ImageAutoencoder, x:torch.Tensor, q:float=0.999) -> 
 
 # %% ../nbs/05_autoencoders.ipynb #133f20ec
 @torch.no_grad()
-def reconstruction_report(ae:ImageAutoencoder, x:torch.Tensor, # (N, 5, H, W) float images in [-1, 1]
+def reconstruction_report(ae:ImageAutoencoder, x:torch.Tensor, # (N, C, H, W) float images in [-1, 1]
                          ) -> pd.DataFrame:
     "Per-channel reconstruction error: MAE and PSNR on the [-1, 1] scale; SSIM over the channel's intensity range in `x`."
     from skimage.metrics import structural_similarity
@@ -220,22 +227,21 @@ def reconstruction_report(ae:ImageAutoencoder, x:torch.Tensor, # (N, 5, H, W) fl
     xs, rs = x.numpy(), rec.numpy()
     span = xs.max((0, 2, 3)) - xs.min((0, 2, 3))  # the stain's range in these fields (they fill a part of [-1, 1])
     ssim = [np.mean([structural_similarity(xs[i, c], rs[i, c], data_range=float(span[c])) for i in range(len(xs))])
-            for c in range(len(CHANNELS))]
+            for c in range(len(ae.channels))]
     return pd.DataFrame(
         {'mae': (rec - x).abs().mean((0, 2, 3)).numpy(), 'psnr_db': (10 * torch.log10(4 / mse)).numpy(), 'ssim': ssim},
-        index=pd.Index(CHANNELS, name='channel'),
+        index=pd.Index(ae.channels, name='channel'),
     )
 
 # %% ../nbs/05_autoencoders.ipynb #4d803f66
 def plot_reconstructions(ae:ImageAutoencoder, x:torch.Tensor, n:int=6):
     "Originals (top) and reconstructions (bottom) of `n` fields, RGB view."
     import matplotlib.pyplot as plt
-    from cellfluxmm.data import images_to_uint16, rgb_view
     with torch.no_grad(): rec = decode_latents(ae.eval(), encode_images(ae, x[:n]))
     fig, axes = plt.subplots(2, n, figsize=(1.5 * n, 3.2), squeeze=False)
     for j in range(min(n, len(x))):
         for i, img in enumerate((x[j], rec[j])):
-            axes[i, j].imshow(rgb_view(images_to_uint16(img))); axes[i, j].axis('off')
+            axes[i, j].imshow(rgb_view(images_to_uint16(img), channels=ae.channels)); axes[i, j].axis('off')
     axes[0, 0].set_title('held-out field', fontsize=8, loc='left')
     axes[1, 0].set_title('reconstruction', fontsize=8, loc='left')
     fig.tight_layout()

@@ -45,11 +45,26 @@ def _build_profiles(a):
     print(st.pairs.split.value_counts().to_string())
     return 0
 
+# %% ../nbs/24_cli.ipynb #44b7032f
+def _build_crops(a):
+    "`data build --crops`: a store of single cells (the real-cells benchmark's input)."
+    from cellfluxmm.crops import build_crop_store
+    if a.l1000 or a.load_data or a.images or a.profiles:
+        raise ValueError('--crops builds a store of cells alone: drop --l1000, --load-data, --images and --profiles')
+    split = SplitConfig(kind=a.split or 'doses', n_test=a.n_test, n_val=a.n_val or 0, seed=a.seed) if a.n_test is not None else a.split
+    d = data_folder(a.data, log=print)
+    st = build_crop_store(a.crops, d/'store', size=a.size or 32, image_root=a.image_root, split=split, overwrite=a.force,
+                          channels=a.channels.split(',') if a.channels else None, progress=not a.quiet)
+    print(st); print(st.report)
+    print(f"stains: {', '.join(st.channels)}")
+    return 0
+
 # %% ../nbs/24_cli.ipynb #2be92620
 def cmd_data_build(a):
     from cellfluxmm.readers import FingerprintConfig, build_l1000_store, build_store
+    if a.crops: return _build_crops(a)
     if a.profiles: return _build_profiles(a)
-    if not a.l1000: raise ValueError('data build needs --l1000 FILE (expression, with or without images) or --profiles TABLE (morphology)')
+    if not a.l1000: raise ValueError('data build needs --l1000 FILE (expression, with or without images) , --profiles TABLE (morphology) or --crops INDEX.csv (single cells)')
     images = a.load_data or a.images
     if a.load_data and a.images: raise SystemExit('pass either --load-data or --images, not both')
     n_val = a.n_val if a.n_val is not None else (500 if images else 0)
@@ -60,7 +75,7 @@ def cmd_data_build(a):
     common = dict(sample_info=a.sample_info, one_plate=a.one_plate, min_genes=a.min_genes, split=split,
                   fingerprint=fp, overwrite=a.force)
     if images:
-        st = build_store(images, a.l1000, d/'store', platemap=a.platemap, image_root=a.image_root, image_size=a.size,
+        st = build_store(images, a.l1000, d/'store', platemap=a.platemap, image_root=a.image_root, image_size=a.size or 256,
                          seed=a.seed, progress=not a.quiet, **common)
     else: st = build_l1000_store(a.l1000, d/'store', **common)   # L1000 profiles alone: train the no_cp variant
     print(st); print(st.report)
@@ -330,7 +345,11 @@ def _build_command(d):
     b.add_argument('--data', '--out', dest='data', required=True, help=_DATA)
     b.add_argument('--platemap', help='compound and dose per plate and well (a platemap CSV or a Cell Painting profile CSV)')
     b.add_argument('--image-root', help='folder that relative PathName_* columns are resolved against')
-    b.add_argument('--size', type=int, default=256, help='crop size in pixels (default 256)')
+    b.add_argument('--size', type=int, help='side of the stored images in pixels (default 256; 32 with --crops)')
+    b.add_argument('--crops', help='instead of --l1000: the index CSV of single-cell crops (IMPA / CellFlux layout: SAMPLE_KEY, '
+                                   'CPD_NAME, DOSE, STATE, BATCH; one <plate>/<well>/<cell>.npy per cell under --image-root)')
+    b.add_argument('--channels', help="with --crops: the stains, comma separated (default: 3 channels are BBBC021's "
+                                      "DNA,Tubulin,Actin; 6 are RxRx1's; 5 Cell Painting's)")
     b.add_argument('--sample-info', help="per-sample L1000 metadata (GEO's inst_info), joined on sample id")
     b.add_argument('--one-plate', action='store_true', help='accept an L1000 file without det_plate as one plate')
     b.add_argument('--fp-radius', type=int, default=2, help='Morgan fingerprint radius for compounds with SMILES (default 2)')

@@ -12,8 +12,9 @@ import torch
 import yaml
 
 # %% auto #0
-__all__ = ['CHANNELS', 'RGB_CHANNELS', 'MODALITIES', 'T_CONTROL', 'T_PERTURBED', 'CFG_SCALE', 'COND_DROP_PROB', 'N_STEPS',
-           'N_TEST', 'ARTIFACT_KEY_FILE', 'channel_index', 'interpolate', 'cfg_combine', 'latent_scaling',
+__all__ = ['CHANNELS', 'RGB_CHANNELS', 'MODALITIES', 'STAINS', 'CHANNEL_ALIASES', 'T_CONTROL', 'T_PERTURBED', 'CFG_SCALE',
+           'COND_DROP_PROB', 'N_STEPS', 'N_TEST', 'ARTIFACT_KEY_FILE', 'channel_index', 'channel_names', 'rgb_channels',
+           'images_to_float', 'images_to_uint16', 'rgb_view', 'interpolate', 'cfg_combine', 'latent_scaling',
            'scale_latents', 'unscale_latents', 'seed_everything', 'rng_for', 'get_device', 'tune_allocator',
            'tune_runtime', 'real_data_dir', 'l1000_dir', 'atomic_path', 'artifact_key', 'stored_key', 'cached',
            'ConfigError', 'Config', 'ridge_fit']
@@ -22,15 +23,69 @@ __all__ = ['CHANNELS', 'RGB_CHANNELS', 'MODALITIES', 'T_CONTROL', 'T_PERTURBED',
 CHANNELS: tuple[str, ...] = ('DNA', 'RNA', 'ER', 'AGP', 'Mito')  # order of the channel axis everywhere
 RGB_CHANNELS: tuple[str, ...] = ('DNA', 'RNA', 'ER')              # the RGB view used by FID/KID and figures
 MODALITIES: tuple[str, ...] = ('image', 'gene')                   # the two modalities, in token order
+STAINS: dict[str, str] = {  # every canonical channel name a store may hold -> what it shows
+    'DNA': 'nuclei (Hoechst / DAPI)', 'RNA': 'nucleoli and cytoplasmic RNA (SYTO 14)',
+    'ER': 'endoplasmic reticulum (concanavalin A)', 'AGP': 'actin, Golgi and plasma membrane (phalloidin + WGA)',
+    'Mito': 'mitochondria (MitoTracker)', 'Tubulin': 'beta-tubulin', 'Actin': 'F-actin (phalloidin)',
+    'WGA': 'Golgi and plasma membrane (wheat germ agglutinin)'}
+CHANNEL_ALIASES: dict[str, str] = {  # other names for them (lower case): stains, dyes, file names
+    'dapi': 'DNA', 'hoechst': 'DNA', 'nuclei': 'DNA', 'syto14': 'RNA', 'ersytobleed': 'RNA', 'cona': 'ER',
+    'ersyto': 'ER', 'ph_golgi': 'AGP', 'mitotracker': 'Mito', 'beta-tubulin': 'Tubulin', 'f-actin': 'Actin',
+    'phalloidin': 'Actin'}
 
 # %% ../nbs/00_core.ipynb #8bd21f74
 def channel_index(names:typing.Iterable[str], # channel names, any case
+                  channels:typing.Sequence[str]=CHANNELS, # the channel axis they are looked up on
                  ) -> list[int]:                # positions on the channel axis
-    "Positions of `names` in `CHANNELS`; unknown names raise a `ValueError` that lists the valid ones."
-    lookup = {c.lower(): i for i, c in enumerate(CHANNELS)}
+    "Positions of `names` in `channels`; unknown names raise a `ValueError` that lists the valid ones."
+    lookup = {c.lower(): i for i, c in enumerate(channels)}
     bad = [n for n in names if n.lower() not in lookup]
-    if bad: raise ValueError(f"unknown channel(s) {bad}; valid channels are {list(CHANNELS)}")
+    if bad: raise ValueError(f"unknown channel(s) {bad}; valid channels are {list(channels)}")
     return [lookup[n.lower()] for n in names]
+
+# %% ../nbs/00_core.ipynb #1db5e052
+def channel_names(names:typing.Sequence[str], # channel names as a data set or a microscope writes them
+                 ) -> tuple[str, ...]:         # the canonical names (`STAINS`), in the same order
+    "Canonical channel names: each known name or alias (any case, file extension dropped); an unknown or repeated one is an error."
+    canon = {s.lower(): s for s in STAINS} | CHANNEL_ALIASES
+    out = [canon.get(Path(str(n)).stem.strip().lower()) for n in names]
+    bad = [n for n, o in zip(names, out) if o is None]
+    if bad: raise ValueError(f"unknown channel name(s) {bad}; known are {list(STAINS)} and {sorted(CHANNEL_ALIASES)}")
+    if len(set(out)) < len(out): raise ValueError(f"channel names {list(names)} name a stain twice: {out}")
+    return tuple(out)
+
+# %% ../nbs/00_core.ipynb #6484489b
+def rgb_channels(channels:typing.Sequence[str]=CHANNELS) -> tuple[str, ...]:
+    "The three channels shown as RGB: DNA, RNA and ER where a store has them (Cell Painting), else its first three (repeated if fewer)."
+    if all(c in channels for c in RGB_CHANNELS): return RGB_CHANNELS
+    return tuple((list(channels) * 3)[:3])
+
+# %% ../nbs/00_core.ipynb #1c0a8657
+def images_to_float(x:np.ndarray|torch.Tensor, # (..., C, H, W) uint16
+                   ) -> torch.Tensor:           # same shape, float32 in [-1, 1]
+    "uint16 images to float32 in [-1, 1]."
+    if isinstance(x, np.ndarray):
+        if x.dtype != np.uint16: raise TypeError(f"images must be uint16, got {x.dtype}")
+        x = torch.from_numpy(x.astype(np.float32))
+    return x.float() / 32767.5 - 1.0
+
+# %% ../nbs/00_core.ipynb #e7b42003
+def images_to_uint16(x:torch.Tensor) -> np.ndarray:
+    "float images in [-1, 1] back to uint16 (clipped)."
+    return ((x.detach().float().clamp(-1, 1) + 1.0) * 32767.5).round().cpu().numpy().astype(np.uint16)
+
+# %% ../nbs/00_core.ipynb #0b9f1d7b
+def rgb_view(x:np.ndarray, # (..., C, H, W) uint16 or float images
+             lo:float=1.0, hi:float=99.5, # percentiles that map to 0 and 1, per image and channel
+             channels:typing.Sequence[str]=CHANNELS, # the names of the C channels
+            ) -> np.ndarray: # (..., H, W, 3) float in [0, 1]
+    "The RGB composite of `rgb_channels(channels)` (DNA, RNA and ER for Cell Painting), each channel contrast-stretched."
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim < 3 or x.shape[-3] != len(channels):
+        raise ValueError(f"expected (..., {len(channels)}, H, W) for channels {list(channels)}, got {x.shape}")
+    rgb = x[..., channel_index(rgb_channels(channels), channels), :, :]
+    a, b = np.percentile(rgb, lo, axis=(-2, -1), keepdims=True), np.percentile(rgb, hi, axis=(-2, -1), keepdims=True)
+    return np.moveaxis(np.clip((rgb - a) / np.maximum(b - a, 1e-6), 0, 1), -3, -1)
 
 # %% ../nbs/00_core.ipynb #12d492af
 T_CONTROL: float = 0.0    # t of the source: the control state

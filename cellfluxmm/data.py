@@ -11,16 +11,16 @@ import numpy as np
 import pandas as pd
 import torch
 import zarr
-from .core import CHANNELS, N_TEST, RGB_CHANNELS, Config, atomic_path, channel_index, rng_for
+from .core import (CHANNELS, N_TEST, Config, atomic_path, channel_names, images_to_float, images_to_uint16,
+                             rgb_view, rng_for)
 from .provenance import content_hash
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'CONTROL_ID', 'IMAGE_OBS_COLUMNS', 'GENE_OBS_COLUMNS', 'GENE_VAR_COLUMNS',
            'COMPOUND_COLUMNS', 'CHANNEL_COLORS', 'SPLIT_KINDS', 'DRAW_COLUMNS', 'IN_MEMORY_MAX_BYTES', 'conform',
-           'DataReport', 'images_to_float', 'images_to_uint16', 'write_ome_zarr', 'read_fields', 'dose_key',
-           'PairIndex', 'make_pairs', 'check_pairs', 'SplitConfig', 'assign_splits', 'default_split',
-           'hold_out_replicates', 'StoreWriter', 'PackedStore', 'SplitDraws', 'PairDataset',
-           'replicate_reproducibility', 'rgb_view']
+           'DataReport', 'write_ome_zarr', 'read_fields', 'dose_key', 'PairIndex', 'make_pairs', 'check_pairs',
+           'SplitConfig', 'assign_splits', 'default_split', 'hold_out_replicates', 'StoreWriter', 'PackedStore',
+           'SplitDraws', 'PairDataset', 'replicate_reproducibility']
 
 # %% ../nbs/02_data.ipynb #38941c27
 STORE_FORMAT = 'cellfluxmm-store'
@@ -78,20 +78,6 @@ class DataReport:
             '  nothing'
         ]
         return '\n'.join(lines)
-
-# %% ../nbs/02_data.ipynb #2fa0c779
-def images_to_float(x:np.ndarray|torch.Tensor, # (..., 5, H, W) uint16
-                   ) -> torch.Tensor:           # same shape, float32 in [-1, 1]
-    "uint16 images to float32 in [-1, 1]."
-    if isinstance(x, np.ndarray):
-        if x.dtype != np.uint16: raise TypeError(f"images must be uint16, got {x.dtype}")
-        x = torch.from_numpy(x.astype(np.float32))
-    return x.float() / 32767.5 - 1.0
-
-# %% ../nbs/02_data.ipynb #b108065e
-def images_to_uint16(x:torch.Tensor) -> np.ndarray:
-    "float images in [-1, 1] back to uint16 (clipped)."
-    return ((x.detach().float().clamp(-1, 1) + 1.0) * 32767.5).round().cpu().numpy().astype(np.uint16)
 
 # %% ../nbs/02_data.ipynb #77a9e3be
 CHANNEL_COLORS = {'DNA': '0000FF', 'RNA': '00FF00', 'ER': 'FF0000', 'AGP': 'FFFF00', 'Mito': 'FF00FF'}  # hex RGB per stain
@@ -165,7 +151,8 @@ class PairIndex:
             got = flat[(span[:, 0] + np.minimum((v * span[:, 1]).astype(int), span[:, 1] - 1)).clip(0, len(flat) - 1)]
             return np.where(span[:, 1] > 0, got, -1)
         pert_gene = pick(self.gene_pert, self.gene_pert_span, u[:, 1])
-        ctrl_gene = np.where(pert_gene >= 0, pick(self.gene_ctrl, self.gene_ctrl_span[pert_gene.clip(0)], u[:, 2]), -1)
+        ctrl_gene = (np.where(pert_gene >= 0, pick(self.gene_ctrl, self.gene_ctrl_span[pert_gene.clip(0)], u[:, 2]), -1)
+                     if len(self.gene_ctrl_span) else np.full(len(self), -1, dtype=np.int64))  # images alone: no profiles
         return pd.DataFrame(
             {
                 'pert_image': self.pairs.image.to_numpy(),
@@ -201,6 +188,7 @@ def make_pairs(image_obs:pd.DataFrame,   # conforms to IMAGE_OBS_COLUMNS
     report = report if report is not None else DataReport()
     cidx = {c: i for i, c in enumerate(compound_ids)}
     if len(image_obs) == 0: return _profile_pairs(gene_obs, cidx, report)
+    if len(gene_obs) == 0: return _image_pairs(image_obs, cidx, report)
     img_ctrl, img_spans = _pools(image_obs.plate, image_obs.is_control)
     gctrl, gctrl_spans = _pools(gene_obs.plate, gene_obs.is_control)
     gene_has_ctrl = gene_obs.plate.map(lambda p: p in gctrl_spans).to_numpy(bool)
@@ -258,6 +246,24 @@ def _profile_pairs(gene_obs:pd.DataFrame, cidx:dict, report:DataReport) -> PairI
     own = np.stack([np.arange(len(rows)), np.ones(len(rows))], 1).astype(np.int64)  # each pair's pool: its own profile
     return PairIndex(pairs, np.zeros(0, np.int64), np.zeros((len(rows), 2), np.int64), rows.astype(np.int64), own,
                      gctrl, gctrl_span)
+
+# %% ../nbs/02_data.ipynb #12e9523f
+def _image_pairs(image_obs:pd.DataFrame, cidx:dict, report:DataReport) -> PairIndex:
+    "The pairs of a store without profiles (single cells, fields alone): one per treated image with same-plate control images."
+    img_ctrl, img_spans = _pools(image_obs.plate, image_obs.is_control)
+    treated = ~image_obs.is_control.to_numpy()
+    has_ctrl = image_obs.plate.isin(list(img_spans)).to_numpy()
+    sid = image_obs.plate.astype(str) + '/' + image_obs.well.astype(str) + '/s' + image_obs.site.astype(str)
+    report.drop('no same-plate control image', sid[treated & ~has_ctrl])
+    known = image_obs.compound_id.isin(list(cidx)).to_numpy()
+    report.drop('compound not in the perturbation table', sid[treated & has_ctrl & ~known])
+    t = image_obs.iloc[np.flatnonzero(treated & has_ctrl & known)]
+    pairs = pd.DataFrame({'image': t.index.to_numpy(), 'compound_idx': t.compound_id.map(cidx).to_numpy(int),
+                          'compound_id': t.compound_id.to_numpy(), 'dose': t.dose.to_numpy(), 'plate': t.plate.to_numpy()})
+    report.keep('pairs', len(pairs))
+    none = np.zeros((len(pairs), 2), np.int64)
+    return PairIndex(pairs, img_ctrl, np.array([img_spans[p] for p in t.plate], np.int64).reshape(-1, 2),
+                     np.zeros(0, np.int64), none, np.zeros(0, np.int64), np.zeros((0, 2), np.int64))
 
 # %% ../nbs/02_data.ipynb #d85104ed
 def check_pairs(draws:pd.DataFrame, image_obs:pd.DataFrame, gene_obs:pd.DataFrame):
@@ -338,6 +344,7 @@ def hold_out_replicates(pi:PairIndex, split:np.ndarray, gene_obs:pd.DataFrame, s
     if len(pi.pairs) and (pi.pairs.image.to_numpy() < 0).all():  # profiles alone: each pair is its own profile
         gsplit[pi.pairs.profile.to_numpy()] = split
         return gsplit, split
+    if len(gene_obs) == 0: return gsplit, split  # images alone: no replicates to share out
     rng = rng_for(seed, 7)
     span = pd.DataFrame({'start': pi.gene_pert_span[:, 0], 'len': pi.gene_pert_span[:, 1]})
     for (start, n), members in span.groupby(['start', 'len']).indices.items():
@@ -363,7 +370,8 @@ class StoreWriter:
                  image_size:tuple[int,int], # (H, W)
                  source:str,               # who wrote it, e.g. 'simulator' or 'readers'
                  chunk:int=16,             # images per zarr chunk
-                 overwrite:bool=False):
+                 overwrite:bool=False,
+                 channels:typing.Sequence[str]=CHANNELS): # the names of the image channels (any alias, `core.channel_names`)
         self.path, self.n_images, self.image_size, self.source, self.chunk = (
             Path(path),
             int(n_images),
@@ -371,6 +379,7 @@ class StoreWriter:
             source,
             chunk,
         )
+        self.channels = channel_names(channels)
         if self.path.exists() and not overwrite:
             raise FileExistsError(f"store {self.path} already exists; pass overwrite=True to replace it")
         if self.n_images < 0: raise ValueError(f"n_images must be >= 0, got {n_images}")
@@ -382,13 +391,13 @@ class StoreWriter:
         self.tmp.mkdir()
         if self.n_images:  # a store of profiles alone has no image array
             self.images = zarr.open_array(str(self.tmp/'images.zarr'), mode='w', dtype='uint16', fill_value=0,
-                                          shape=(self.n_images, len(CHANNELS), *self.image_size),
-                                          chunks=(self.chunk, len(CHANNELS), *self.image_size))
+                                          shape=(self.n_images, len(self.channels), *self.image_size),
+                                          chunks=(self.chunk, len(self.channels), *self.image_size))
         return self
 
     def write_images(self, start:int, x:np.ndarray):
-        "Write `x` (k, 5, H, W) uint16 at rows `start:start+k`."
-        want = (len(CHANNELS), *self.image_size)
+        "Write `x` (k, C, H, W) uint16 at rows `start:start+k`."
+        want = (len(self.channels), *self.image_size)
         if x.ndim != 4 or tuple(x.shape[1:]) != want:
             raise ValueError(f"images must be (k, {', '.join(map(str, want))}), got {tuple(x.shape)}")
         if x.dtype != np.uint16: raise TypeError(f"images must be uint16, got {x.dtype}")
@@ -431,8 +440,9 @@ class StoreWriter:
         report = report if report is not None else DataReport()
         image_obs, genes, gene_obs, gene_vars, compounds = self._checked(image_obs, genes, gene_obs, gene_vars, compounds, descriptors)
         pi = make_pairs(image_obs, gene_obs, compounds.compound_id.tolist(), report)
-        if len(pi) == 0: raise ValueError(f"no usable pairs: every treated image was dropped.\n{report}")
-        gene_split, pair_split = hold_out_replicates(pi, assign_splits(pi.pairs, split), gene_obs, split.seed, report)
+        if len(pi) == 0 and len(compounds): raise ValueError(f"no usable pairs: every treated image was dropped.\n{report}")
+        assigned = assign_splits(pi.pairs, split) if len(pi) else np.zeros(0, object)  # no perturbation table: fields alone
+        gene_split, pair_split = hold_out_replicates(pi, assigned, gene_obs, split.seed, report)
         pairs, gene_obs = pi.pairs.assign(split=pair_split), gene_obs.assign(split=gene_split.astype(str))
         report.keep('images', len(image_obs))
         report.keep('profiles', len(gene_obs))
@@ -449,7 +459,7 @@ class StoreWriter:
         manifest = {
             'format': STORE_FORMAT, 'version': STORE_VERSION,
             'build_id': content_hash(t),  # the bytes written: keys latent caches, alike for alike stores
-            'source': self.source, 'channels': list(CHANNELS), 'image_size': list(self.image_size), 'n_images': self.n_images,
+            'source': self.source, 'channels': list(self.channels), 'image_size': list(self.image_size), 'n_images': self.n_images,
             'n_profiles': len(gene_obs), 'n_genes': len(gene_vars), 'n_compounds': len(compounds), 'n_pairs': len(pairs),
             'split': split.to_dict(), 'meta': meta or {},
         }
@@ -473,8 +483,8 @@ class PackedStore:
             raise ValueError(
                 f"{mf}: format {self.manifest.get('format')} v{self.manifest.get('version')} is not {STORE_FORMAT} v{STORE_VERSION}"
             )
-        if self.manifest['channels'] != list(CHANNELS):
-            raise ValueError(f"{mf}: channels {self.manifest['channels']} differ from {list(CHANNELS)}")
+        try: self.channels = channel_names(self.manifest['channels'])
+        except (KeyError, ValueError) as e: raise ValueError(f"{mf}: {e}") from None
         rd = lambda n: pd.read_parquet(self.path/n)
         self.image_obs, self.gene_obs, self.gene_vars = (
             rd('image_obs.parquet'),
@@ -486,7 +496,7 @@ class PackedStore:
         d = self.path/'descriptors.npy'
         self.descriptors = np.load(d) if d.exists() else None
         self.images = (zarr.open_array(str(self.path/'images.zarr'), mode='r') if self.manifest['n_images']
-                       else np.zeros((0, len(CHANNELS), *self.image_size), np.uint16))
+                       else np.zeros((0, len(self.channels), *self.image_size), np.uint16))
         self.report = DataReport.from_dict(json.loads((self.path/'report.json').read_text()))
 
     @property
@@ -508,9 +518,9 @@ class PackedStore:
         return dict(np.load(f)) if f.exists() else {}
 
     def read_images(self, rows:typing.Sequence[int]) -> np.ndarray:
-        "Images at `rows` (any order, repeats allowed) as (k, 5, H, W) uint16."
+        "Images at `rows` (any order, repeats allowed) as (k, C, H, W) uint16."
         rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) == 0: return np.zeros((0, len(CHANNELS), *self.image_size), np.uint16)
+        if len(rows) == 0: return np.zeros((0, len(self.channels), *self.image_size), np.uint16)
         lo, hi = rows.min(), rows.max()
         if lo < 0 or hi >= self.images.shape[0]:
             raise IndexError(f"image rows out of range [0, {self.images.shape[0]}) in {self.path}")
@@ -566,10 +576,11 @@ class PackedStore:
 
     def __repr__(self):
         m = self.manifest
+        profiles = (f"{m['n_profiles']} profiles x {m['n_genes']} {'genes' if self.modality == 'expression' else 'features'}, "
+                    if m['n_profiles'] or not m['n_images'] else '')
         return (
-            f"PackedStore({self.path}, source={m['source']}: {m['n_images']} images {tuple(m['image_size'])}, "
-            f"{m['n_profiles']} profiles x {m['n_genes']} {'genes' if self.modality == 'expression' else 'features'}, "
-            f"{m['n_compounds']} compounds, {m['n_pairs']} pairs)"
+            f"PackedStore({self.path}, source={m['source']}: {m['n_images']} images {tuple(m['image_size'])}"
+            f"{' of ' + '/'.join(self.channels) if m['n_images'] else ''}, {profiles}{m['n_compounds']} compounds, {m['n_pairs']} pairs)"
         )
 
 # %% ../nbs/02_data.ipynb #0a807708
@@ -697,15 +708,3 @@ def replicate_reproducibility(genes:np.ndarray,      # (n_profiles, G)
     res['reproducible'] = res['corr'] > thr
     res.attrs['null_threshold'] = thr
     return res
-
-# %% ../nbs/02_data.ipynb #82924543
-def rgb_view(x:np.ndarray, # (..., 5, H, W) uint16 or float images
-             lo:float=1.0, hi:float=99.5, # percentiles that map to 0 and 1, per image and channel
-            ) -> np.ndarray: # (..., H, W, 3) float in [0, 1]
-    "The RGB composite of DNA, RNA and ER, each channel contrast-stretched."
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim < 3 or x.shape[-3] != len(CHANNELS):
-        raise ValueError(f"expected (..., {len(CHANNELS)}, H, W), got {x.shape}")
-    rgb = x[..., channel_index(RGB_CHANNELS), :, :]
-    a, b = np.percentile(rgb, lo, axis=(-2, -1), keepdims=True), np.percentile(rgb, hi, axis=(-2, -1), keepdims=True)
-    return np.moveaxis(np.clip((rgb - a) / np.maximum(b - a, 1e-6), 0, 1), -3, -1)

@@ -14,26 +14,26 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
-from .core import N_TEST, RGB_CHANNELS, Config, atomic_path, cached, channel_index, rng_for
+from .core import CHANNELS, N_TEST, Config, atomic_path, cached, channel_index, rgb_channels, rng_for
 from .data import PackedStore
 
 # %% auto #0
 __all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'SAMPLE_COUNTS', 'METRICS', 'rgb_scale', 'to_rgb8', 'inception_weights_path',
-           'InceptionExtractor', 'DomainExtractorConfig', 'DomainExtractor', 'extractor_rows', 'train_domain_extractor',
-           'save_domain_extractor', 'load_domain_extractor', 'domain_extractor', 'extract_features',
-           'fid_from_features', 'kid_subset_size', 'kid_from_features', 'describe', 'sample_tag', 'image_metrics',
-           'real_floor', 'conditional_fid', 'gene_metrics', 'mean_effect', 'tanimoto', 'nearest_compound_effect',
-           'retrieval', 'energy_score', 'bootstrap_ci', 'Metric', 'dotted', 'metric_values']
+           'InceptionExtractor', 'DomainExtractorConfig', 'DomainExtractor', 'extractor_rows', 'fit_domain_extractor',
+           'train_domain_extractor', 'save_domain_extractor', 'load_domain_extractor', 'domain_extractor',
+           'extract_features', 'fid_from_features', 'kid_subset_size', 'kid_from_features', 'describe', 'sample_tag',
+           'image_metrics', 'real_floor', 'conditional_fid', 'gene_metrics', 'mean_effect', 'tanimoto',
+           'nearest_compound_effect', 'retrieval', 'energy_score', 'bootstrap_ci', 'Metric', 'dotted', 'metric_values']
 
 # %% ../nbs/09_metrics.ipynb #3c8ad950
-def rgb_scale(images:np.ndarray, q:float=99.9) -> np.ndarray:
-    "(3,) the q-th percentile of DNA, RNA and ER over real uint16 images (N, 5, H, W)."
-    return np.percentile(np.asarray(images)[:, channel_index(RGB_CHANNELS)], q, axis=(0, 2, 3)).astype(np.float32)
+def rgb_scale(images:np.ndarray, q:float=99.9, channels=CHANNELS) -> np.ndarray:
+    "(3,) the q-th percentile of the RGB view's stains (`core.rgb_channels`: DNA, RNA, ER for Cell Painting) over real uint16 images (N, C, H, W)."
+    return np.percentile(np.asarray(images)[:, channel_index(rgb_channels(channels), channels)], q, axis=(0, 2, 3)).astype(np.float32)
 
 # %% ../nbs/09_metrics.ipynb #c4d7ed1f
-def to_rgb8(images:np.ndarray|torch.Tensor, scale:np.ndarray) -> torch.Tensor:
-    "(N, 5, H, W) uint16 images -> (N, 3, H, W) uint8 RGB of DNA, RNA, ER."
-    x = torch.as_tensor(np.asarray(images)[:, channel_index(RGB_CHANNELS)].astype(np.float32))
+def to_rgb8(images:np.ndarray|torch.Tensor, scale:np.ndarray, channels=CHANNELS) -> torch.Tensor:
+    "(N, C, H, W) uint16 images -> (N, 3, H, W) uint8 RGB of the RGB view's stains (DNA, RNA, ER for Cell Painting)."
+    x = torch.as_tensor(np.asarray(images)[:, channel_index(rgb_channels(channels), channels)].astype(np.float32))
     return (x / torch.as_tensor(scale)[None, :, None, None] * 255).clamp(0, 255).round().to(torch.uint8)
 
 # %% ../nbs/09_metrics.ipynb #18154d4f
@@ -117,17 +117,15 @@ def extractor_rows(store:PackedStore) -> tuple[np.ndarray, np.ndarray, str]:
     return rows, np.concatenate([labels_of.astype(str), np.full(len(ctrl), 'control')]), 'moa' if has_moa else 'compound'
 
 # %% ../nbs/09_metrics.ipynb #544a558f
-def train_domain_extractor(
-    store: PackedStore, steps: int = 300, batch_size: int = 64, seed: int = 0, progress: bool = True
-) -> DomainExtractor:
-    "Train the domain extractor on the store's real training images (treated and control), by MoA when known, else by compound."
-    rows, names, label = extractor_rows(store)
-    has_moa = label == 'moa'
+def fit_domain_extractor(imgs:np.ndarray,  # (N, C, H, W) uint16 real training images
+                         names:np.ndarray, # (N,) the class of each
+                         label:str, steps:int=300, batch_size:int=64, seed:int=0, progress:bool=True,
+                         channels=CHANNELS) -> DomainExtractor:
+    "Train the domain extractor to tell the classes `names` apart on the RGB view of `imgs` (of `channels`)."
     classes, y = np.unique(names, return_inverse=True)
-    imgs = store.read_images(rows)
-    cfg = DomainExtractorConfig(n_classes=len(classes), label='moa' if has_moa else 'compound', classes=tuple(map(str, classes)),
-                                rgb_scale=tuple(float(v) for v in rgb_scale(imgs)))
-    x, y = to_rgb8(imgs, np.array(cfg.rgb_scale)), torch.from_numpy(y)
+    cfg = DomainExtractorConfig(n_classes=len(classes), label=label, classes=tuple(map(str, classes)),
+                                rgb_scale=tuple(float(v) for v in rgb_scale(imgs, channels=channels)))
+    x, y = to_rgb8(imgs, np.array(cfg.rgb_scale), channels), torch.from_numpy(y)
     torch.manual_seed(seed); rng = rng_for(seed, 31)
     net = DomainExtractor(cfg)
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-2)
@@ -138,6 +136,14 @@ def train_domain_extractor(
         loss = F.cross_entropy(net.head(net(xb)), y[i])
         opt.zero_grad(); loss.backward(); opt.step()
     return net.eval()
+
+# %% ../nbs/09_metrics.ipynb #b71d5a3c
+def train_domain_extractor(
+    store: PackedStore, steps: int = 300, batch_size: int = 64, seed: int = 0, progress: bool = True
+) -> DomainExtractor:
+    "Train the domain extractor on the store's real training images (treated and control), by MoA when known, else by compound."
+    rows, names, label = extractor_rows(store)
+    return fit_domain_extractor(store.read_images(rows), names, label, steps, batch_size, seed, progress, store.channels)
 
 # %% ../nbs/09_metrics.ipynb #73fe3861
 def _write_domain_extractor(net:DomainExtractor, folder:Path):

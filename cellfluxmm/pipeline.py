@@ -178,7 +178,7 @@ def default_jobs(device:str='auto') -> int:
 
 # %% ../nbs/22_pipeline.ipynb #0474f512
 STUDIES = ('budget', 'sampler_steps', 'guidance', 'source', 'train_speed', 'precision', 'real_l1000_choices', 'real_l1000',
-           'real_profiles_choices', 'real_profiles', 'profile')
+           'real_profiles_choices', 'real_profiles', 'real_cells_choices', 'real_cells', 'profile')
 
 def study_parameters(name:str, preset:str|None, given:dict) -> dict:
     "Study NAME's papermill parameters: the preset's folders for those it declares (where a preset is given), then `given`."

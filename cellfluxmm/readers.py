@@ -324,16 +324,17 @@ def site_files(row:pd.Series, root:str|Path|None=None) -> list[Path]:
     return out
 
 # %% ../nbs/04_readers.ipynb #06572c9c
-def read_site(files:list[Path]) -> np.ndarray:
-    "Read one site's five 16-bit TIFFs into (5, H, W) uint16; wrong dtype or mismatched shapes are errors naming the file."
+def read_site(files:list[Path], channels:typing.Sequence[str]=CHANNELS) -> np.ndarray:
+    "Read one site's 16-bit TIFFs, one per channel of `channels`, into (C, H, W) uint16; wrong dtype or mismatched shapes are errors naming the file."
+    if len(files) != len(channels): raise ValueError(f"{len(files)} files for the {len(channels)} channels {list(channels)}")
     chans = []
-    for ch, f in zip(CHANNELS, files):
+    for ch, f in zip(channels, files):
         if not f.exists(): raise FileNotFoundError(f"{ch} channel file {f} does not exist")
         a = tifffile.imread(f)
         if a.ndim != 2: raise ValueError(f"{f}: expected a 2-D single-channel image, got shape {a.shape}")
         if a.dtype != np.uint16: raise TypeError(f"{f}: expected 16-bit (uint16) pixels, got {a.dtype}")
         if chans and a.shape != chans[0].shape:
-            raise ValueError(f"{f}: shape {a.shape} differs from the {CHANNELS[0]} channel's {chans[0].shape}")
+            raise ValueError(f"{f}: shape {a.shape} differs from the {channels[0]} channel's {chans[0].shape}")
         chans.append(a)
     return np.stack(chans)
 

@@ -12,15 +12,21 @@ from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu
 from skimage.segmentation import watershed
 from tqdm.auto import tqdm
-from .core import CHANNELS
+from .core import CHANNELS, channel_index
 from .metrics import fid_from_features
 
 # %% auto #0
-__all__ = ['FEATURES', 'ReadoutConfig', 'fit_readout', 'readout', 'filled', 'readout_fd', 'shift_correlation']
+__all__ = ['FEATURES', 'BODY_STAINS', 'readout_features', 'ReadoutConfig', 'fit_readout', 'readout', 'filled', 'readout_fd',
+           'shift_correlation']
 
 # %% ../nbs/10_readout.ipynb #46848683
-FEATURES = ('cell_count', 'confluence', 'nucleus_area', 'cell_area', 'elongation',
-            *(f'intensity_{c}' for c in CHANNELS), *(f'texture_{c}' for c in CHANNELS))
+def readout_features(channels=CHANNELS) -> tuple[str, ...]:
+    "The readout's columns for images of `channels`: shape, then each stain's intensity and texture."
+    return ('cell_count', 'confluence', 'nucleus_area', 'cell_area', 'elongation',
+            *(f'intensity_{c}' for c in channels), *(f'texture_{c}' for c in channels))
+
+FEATURES = readout_features()  # Cell Painting's
+BODY_STAINS = ('RNA', 'ER', 'AGP', 'Tubulin', 'Actin', 'WGA')  # the stains that fill the cell body (segmenting cells)
 
 @dataclass(frozen=True)
 class ReadoutConfig:
@@ -45,23 +51,25 @@ def _smooth(x:np.ndarray, sigma:float) -> np.ndarray:  # (N, H, W), smoothed wit
     return ndi.gaussian_filter(x.astype(np.float32), (0, sigma, sigma))
 
 # %% ../nbs/10_readout.ipynb #19ab00c3
-def _cyto(x:np.ndarray) -> np.ndarray:  # (N, 5, H, W) -> (N, H, W): the stains that fill the cell body
-    return x[:, 1:4].astype(np.float32).sum(1)
+def _cyto(x:np.ndarray, channels=CHANNELS) -> np.ndarray:  # (N, C, H, W) -> (N, H, W): the stains that fill the cell body
+    body = [i for i, c in enumerate(channels) if c in BODY_STAINS]
+    if not body: raise ValueError(f"the readout needs a stain of the cell body ({', '.join(BODY_STAINS)}); the images have {list(channels)}")
+    return x[:, body].astype(np.float32).sum(1)
 
 # %% ../nbs/10_readout.ipynb #66055e3f
-def fit_readout(images:np.ndarray, **kw) -> ReadoutConfig:
-    "Otsu thresholds of the smoothed DNA and cytoplasm signals over `images` (N, 5, H, W): control fields of the training split."
-    if images.ndim != 4 or images.shape[1] != len(CHANNELS):
-        raise ValueError(f"images must be (N, {len(CHANNELS)}, H, W), got {images.shape}")
-    d = ReadoutConfig(0, 0, **kw)
-    return ReadoutConfig(float(threshold_otsu(_smooth(images[:, 0], d.sigma_nucleus))),
-                         float(threshold_otsu(_smooth(_cyto(images), d.sigma_cell))), **kw)
+def fit_readout(images:np.ndarray, channels=CHANNELS, **kw) -> ReadoutConfig:
+    "Otsu thresholds of the smoothed DNA and cell-body signals over `images` (N, C, H, W) of `channels`: control fields of the training split."
+    if images.ndim != 4 or images.shape[1] != len(channels):
+        raise ValueError(f"images must be (N, {len(channels)}, H, W) for stains {list(channels)}, got {images.shape}")
+    d, dna = ReadoutConfig(0, 0, **kw), channel_index(['DNA'], channels)[0]
+    return ReadoutConfig(float(threshold_otsu(_smooth(images[:, dna], d.sigma_nucleus))),
+                         float(threshold_otsu(_smooth(_cyto(images, channels), d.sigma_cell))), **kw)
 
 # %% ../nbs/10_readout.ipynb #02132b75
-def _segment(x:np.ndarray, cfg:ReadoutConfig) -> tuple[np.ndarray, np.ndarray]:
-    "(nuclei, cells) label stacks (N, H, W) of fields x (N, 5, H, W); cell k grows from nucleus k."
+def _segment(x:np.ndarray, cfg:ReadoutConfig, channels=CHANNELS) -> tuple[np.ndarray, np.ndarray]:
+    "(nuclei, cells) label stacks (N, H, W) of fields x (N, C, H, W); cell k grows from nucleus k."
     s = _planar()
-    dna = _smooth(x[:, 0], cfg.sigma_nucleus)
+    dna = _smooth(x[:, channel_index(['DNA'], channels)[0]], cfg.sigma_nucleus)
     mask = dna > cfg.t_nucleus
     peaks = (dna == ndi.maximum_filter(dna, size=(1, 3, 3))) & mask   # one seed per DNA maximum
     nuc = watershed(-dna, ndi.label(peaks, structure=s)[0], connectivity=s, mask=mask)  # splits touching nuclei
@@ -69,24 +77,26 @@ def _segment(x:np.ndarray, cfg:ReadoutConfig) -> tuple[np.ndarray, np.ndarray]:
     size = np.bincount(nuc.ravel(), minlength=n + 1)
     keep = size >= cfg.min_nucleus; keep[0] = False
     nuc = (np.cumsum(keep) * keep)[nuc]               # drop specks, renumber 1..n
-    body = _smooth(_cyto(x), cfg.sigma_cell)
+    body = _smooth(_cyto(x, channels), cfg.sigma_cell)
     cells = watershed(-body, nuc, connectivity=s, mask=(body > cfg.t_cell) | (nuc > 0))
     return nuc, cells
 
 # %% ../nbs/10_readout.ipynb #7e01fe89
-def readout(images:np.ndarray,  # (N, 5, H, W) fields, any numeric dtype (image units)
-            cfg:ReadoutConfig, batch_size:int=1024, progress:bool=False) -> pd.DataFrame:
-    "The morphology profile of every field: one row per field, the columns `FEATURES`."
-    if images.ndim != 4 or images.shape[1] != len(CHANNELS):
-        raise ValueError(f"images must be (N, {len(CHANNELS)}, H, W), got {images.shape}")
-    parts = [_readout(np.asarray(images[s:s + batch_size]), cfg)
+def readout(images:np.ndarray,  # (N, C, H, W) fields or cells, any numeric dtype (image units)
+            cfg:ReadoutConfig, batch_size:int=1024, progress:bool=False,
+            channels=CHANNELS,      # the stains of the C channels (DNA and a cell-body stain needed)
+           ) -> pd.DataFrame:
+    "The morphology profile of every field: one row per field, the columns `readout_features(channels)` (`FEATURES` for Cell Painting)."
+    if images.ndim != 4 or images.shape[1] != len(channels):
+        raise ValueError(f"images must be (N, {len(channels)}, H, W) for stains {list(channels)}, got {images.shape}")
+    parts = [_readout(np.asarray(images[s:s + batch_size]), cfg, channels)
              for s in tqdm(range(0, len(images), batch_size), desc='morphology readout', disable=not progress)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(FEATURES))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(readout_features(channels)))
 
 # %% ../nbs/10_readout.ipynb #b58a5e98
-def _readout(x:np.ndarray, cfg:ReadoutConfig) -> pd.DataFrame:
+def _readout(x:np.ndarray, cfg:ReadoutConfig, channels=CHANNELS) -> pd.DataFrame:
     N, _, H, W = x.shape
-    nuc, cells = _segment(x, cfg)
+    nuc, cells = _segment(x, cfg, channels)
     n = int(nuc.max())
     field = np.repeat(np.arange(N), H * W)
     lab = cells.ravel()
@@ -108,18 +118,18 @@ def _readout(x:np.ndarray, cfg:ReadoutConfig) -> pd.DataFrame:
     out = {'cell_count': count, 'confluence': n_in / (H * W), 'nucleus_area': mean_over_cells(nuc_area),
            'cell_area': mean_over_cells(area), 'elongation': mean_over_cells(elong)}
     denom = np.where(n_in > 0, n_in, np.nan)
-    for c, name in enumerate(CHANNELS):
+    for c, name in enumerate(channels):
         ch = x[:, c].astype(np.float32)
         mean_in = (ch * inside).reshape(N, -1).sum(1) / denom
         log = np.abs(ndi.gaussian_laplace(ch, (0, cfg.texture_sigma, cfg.texture_sigma)))
         out[f'intensity_{name}'] = mean_in
         out[f'texture_{name}'] = (log * inside).reshape(N, -1).sum(1) / denom
-    return pd.DataFrame(out)[list(FEATURES)]
+    return pd.DataFrame(out)[list(readout_features(channels))]
 
 # %% ../nbs/10_readout.ipynb #7aadf6b7
 def filled(a:pd.DataFrame) -> np.ndarray:
-    "(N, F) features as floats; a field with no cells (NaN per-cell features) reads 0: no area, no shape, no signal."
-    return a[list(FEATURES)].astype(float).fillna(0.0).to_numpy()
+    "(N, F) the readout's features (every column of `a`) as floats; a field with no cells (NaN per-cell features) reads 0."
+    return a.astype(float).fillna(0.0).to_numpy()
 
 # %% ../nbs/10_readout.ipynb #899c3297
 def readout_fd(real:pd.DataFrame, fake:pd.DataFrame) -> float:
@@ -134,7 +144,8 @@ def shift_correlation(real:pd.DataFrame, fake:pd.DataFrame,
                       groups:np.ndarray,  # the perturbation of each row: shifts are averaged per group first
                      ) -> pd.Series:
     "Per feature, Pearson r across groups between the mean real shift and the mean generated shift."
-    dr = pd.DataFrame(filled(real) - filled(ref), columns=list(FEATURES)).groupby(np.asarray(groups)).mean()
-    df = pd.DataFrame(filled(fake) - filled(ref), columns=list(FEATURES)).groupby(np.asarray(groups)).mean()
-    r = [np.corrcoef(dr[c], df[c])[0, 1] if dr[c].std() > 0 and df[c].std() > 0 else np.nan for c in FEATURES]
-    return pd.Series(r, index=list(FEATURES), name='r')
+    cols = list(real.columns)
+    dr = pd.DataFrame(filled(real) - filled(ref), columns=cols).groupby(np.asarray(groups)).mean()
+    df = pd.DataFrame(filled(fake) - filled(ref), columns=cols).groupby(np.asarray(groups)).mean()
+    r = [np.corrcoef(dr[c], df[c])[0, 1] if dr[c].std() > 0 and df[c].std() > 0 else np.nan for c in cols]
+    return pd.Series(r, index=cols, name='r')

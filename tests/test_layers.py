@@ -3,8 +3,8 @@ import ast
 from pathlib import Path
 import cellfluxmm
 
-LAYERS = [('core', 'provenance'), ('data', 'synthetic', 'readers', 'profiles'), ('autoencoders', 'sit'), ('flow', 'sampler'), ('metrics', 'readout', 'gene_baselines'),
-          ('configs',), ('prepare', 'checkpoints'), ('train', 'evaluate', 'figures', 'predict'), ('inverse', 'l1000', 'real_profiles'), ('steps',), ('pipeline',),
+LAYERS = [('core', 'provenance'), ('data', 'synthetic', 'readers', 'profiles', 'crops'), ('autoencoders', 'sit'), ('flow', 'sampler'), ('metrics', 'readout', 'gene_baselines'),
+          ('configs',), ('prepare', 'checkpoints'), ('train', 'evaluate', 'figures', 'predict'), ('inverse', 'l1000', 'real_profiles', 'real_cells'), ('steps',), ('pipeline',),
           ('cli', 'bench')]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 

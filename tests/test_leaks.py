@@ -71,3 +71,19 @@ def test_no_choice_on_morphology_profiles_reads_a_test_well(tmp_path):
     zx, zy = normalize_plates(obs, x), normalize_plates(obs, y)
     assert np.array_equal(zx[~treated].to_numpy(), zy[~treated].to_numpy())
     assert select_features(obs, zx) == select_features(obs, zy)
+
+
+def test_no_test_cell_reaches_the_real_cells_training_or_choices(tmp_path):
+    "Real cells: test (and validation) cells' pixels replaced by noise change no trained weight or threshold, nor a choice."
+    from cellfluxmm.crops import build_crop_store, write_example_crops
+    from cellfluxmm.real_cells import CellsConfig, _with_images, cell_roles, choice_study, leak_check
+    st = build_crop_store(write_example_crops(tmp_path, doses=(1.0, 3.0, 10.0), n_per=10), tmp_path/'s', size=16, progress=False)
+    tiny = CellsConfig(ae_steps=3, extractor_steps=3, hidden=32, depth=1, heads=2, flow_steps=3, n_steps=2)
+    for split in ('dose', 'plate:P1'): assert leak_check(st, split, 0, tiny), split
+    assert leak_check(st, 'dose', 0, tiny, on='val')
+    x = st.read_images(np.arange(len(st.image_obs)))
+    test = cell_roles(st.image_obs, 'dose', 0) == 'test'
+    x[test] = np.random.default_rng(2).integers(0, 65535, x[test].shape).astype(np.uint16)
+    a = choice_study(st, (0,), tiny, (1.0,), (2,), log=None)
+    b = choice_study(_with_images(st, x), (0,), tiny, (1.0,), (2,), log=None)
+    assert a.equals(b)                      # the validation scores behind every choice ignore the test cells

@@ -109,3 +109,19 @@ def test_the_readme_real_data_section_comes_from_the_committed_files(root):
     m = pd.read_csv(root/'figures'/'real_profiles_moa_summary.csv').set_index(['method', 'metric'])
     moa_row = next(l for l in sec.splitlines() if l.startswith('| the same, MoA'))
     assert f"NSC accuracy {m.loc[('model_mean', 'nsc'), 'mean']:.3f}" in moa_row, moa_row
+
+def test_the_readme_real_cells_rows_are_the_committed_ones(root):
+    "The README's BBBC021 single-cell rows: the model's FID, the strongest baseline's and their paired interval, from figures/real_cells*.csv."
+    import pandas as pd
+    from cellfluxmm.real_cells import pooled
+    sec = (root/'README.md').read_text().split('\n## Real data', 1)[1].split('\n## ', 1)[0]
+    sc = pooled(pd.read_csv(root/'figures'/'real_cells.csv'))
+    d = pd.read_csv(root/'figures'/'real_cells_differences.csv').set_index(['split', 'metric', 'versus'])
+    for split, start in (('dose', '| BBBC021 single cells, held-out dose'), ('plate (pooled)', '| BBBC021 single cells, held-out plates')):
+        m = sc[(sc.split == split) & (sc.metric == 'FID')].groupby('method').value.mean()
+        best = m.drop(index=[x for x in m.index if x.startswith('model') or x in ('real', 'reconstruction')]).idxmin()
+        r = d.loc[(split, 'FID', best)]
+        row = next(l for l in sec.splitlines() if l.startswith(start))
+        assert f"FID {m['model']:.2f}" in row and f"{m[best]:.2f}" in row, row
+        reading = 'model better' if r.high < 0 else 'model worse' if r.low > 0 else 'tie'
+        assert f"{r.difference:+.2f} [{r.low:+.2f}, {r.high:+.2f}]" in row and reading in row, row
