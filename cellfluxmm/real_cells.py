@@ -94,10 +94,10 @@ def condition_names(io:pd.DataFrame) -> np.ndarray:
     return np.where(io.is_control.to_numpy(), 'DMSO', io.compound_id.astype(str) + '@' + io.dose.map('{:g}'.format))
 
 # %% ../nbs/20b_real_cells.ipynb #94be69a2
-def control_draws(io:pd.DataFrame, rows:np.ndarray, seed:int, salt:int=0) -> np.ndarray:
-    "A DMSO cell of the same plate for each cell of `rows`, drawn with (seed, salt)."
+def control_draws(io:pd.DataFrame, rows:np.ndarray, seed:int, salt:int=0, pools:dict|None=None) -> np.ndarray:
+    "A DMSO cell of the same plate for each cell of `rows`, drawn with (seed, salt); `pools`: each plate's DMSO rows, once computed."
     rng = rng_for(seed, 89, salt)
-    pools = {p: np.flatnonzero(io.is_control.to_numpy() & (io.plate.to_numpy() == p)) for p in io.plate.unique()}
+    pools = pools or {p: np.flatnonzero(io.is_control.to_numpy() & (io.plate.to_numpy() == p)) for p in io.plate.unique()}
     return np.array([rng.choice(pools[p]) for p in io.plate.to_numpy()[rows]], dtype=np.int64)
 
 # %% ../nbs/20b_real_cells.ipynb #620042cb
@@ -118,10 +118,11 @@ def train_cell_flow(z:torch.Tensor,         # (N, C, h, w) every cell's latent
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-2)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.flow_steps)
     rng, gen, fc = rng_for(seed, 97), torch.Generator().manual_seed(seed), FlowConfig(modalities=('image',))
-    dose = io.dose.to_numpy()
+    dose, ctrl, plate = io.dose.to_numpy(), io.is_control.to_numpy(), io.plate.to_numpy()
+    pools = {p: np.flatnonzero(ctrl & (plate == p)) for p in np.unique(plate)}   # once, not at every step
     for step in tqdm(range(cfg.flow_steps), desc=f'flow ({cfg.start} start)', disable=not progress):
         b = rng.choice(rows, cfg.batch_size)
-        c = control_draws(io, b, seed, step + 1)
+        c = control_draws(io, b, seed, step + 1, pools)
         loss, _ = flow_loss(model, {'image': z[c]}, {'image': z[b]}, with_dose(cidx[b], dose[b]), fc, gen)
         opt.zero_grad(set_to_none=True); loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step()

@@ -12,6 +12,16 @@ EXE = Path(sys.executable).parent/'cellfluxmm'
 def cli(*args):
     return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, timeout=300)
 
+def inproc(*args):
+    "The command run in this process (its own code path and exit code, without a process start per case): rc, stdout, stderr."
+    import contextlib, io, types
+    from cellfluxmm.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try: rc = main([str(a) for a in args])
+        except SystemExit as e: rc = e.code
+    return types.SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())
+
 def wells(plates=('P1', 'P2'), compounds=('A', 'B'), doses=(1.0, 10.0), n_ctrl=3, n_feat=5, seed=0) -> pd.DataFrame:
     "A per-well table in pycytominer's layout: per plate n_ctrl DMSO wells and each compound at each dose."
     rng, rows = np.random.default_rng(seed), []
@@ -24,7 +34,7 @@ def wells(plates=('P1', 'P2'), compounds=('A', 'B'), doses=(1.0, 10.0), n_ctrl=3
 
 def build(tmp, df, *extra, name='t.csv', **kw):
     df.to_csv(tmp/name, index=False, **kw)
-    return cli('data', 'build', '--profiles', tmp/name, '--data', tmp/'d', '--no-select', *extra)
+    return inproc('data', 'build', '--profiles', tmp/name, '--data', tmp/'d', '--no-select', *extra)
 
 def test_fixture_store(tmp_path):
     r = build(tmp_path, wells())

@@ -14,9 +14,13 @@ def build(index, out, *extra):
     return subprocess.run([str(EXE), 'data', 'build', '--crops', str(index), '--data', str(out), '--quiet', *map(str, extra)],
                           capture_output=True, text=True, timeout=300)
 
+def inproc(*args) -> int:
+    "The command in this process (its own code path and exit code, without a second of start-up)."
+    from cellfluxmm.cli import main
+    return main([str(a) for a in args])
+
 def test_fixture_crops(tmp_path):
-    r = build(write_example_crops(tmp_path, size=24), tmp_path/'d', '--size', 16)
-    assert r.returncode == 0, r.stderr
+    assert inproc('data', 'build', '--crops', write_example_crops(tmp_path, size=24), '--data', tmp_path/'d', '--size', 16, '--quiet') == 0
     st = PackedStore(tmp_path/'d'/'store')
     assert st.channels == ('DNA', 'Tubulin', 'Actin') and st.images.shape == (36, 3, 16, 16) and len(st.pairs) == 24
 
@@ -33,9 +37,8 @@ def _bad_index(tmp, change):
 ])
 def test_bad_crops(tmp_path, capsys, damage, message):
     "In this process (the command's own code path, without a second of start-up per case); the exit code as the shell sees it below."
-    from cellfluxmm.cli import main
     write_example_crops(tmp_path); damage(tmp_path)
-    rc = main(['data', 'build', '--crops', str(tmp_path/'metadata.csv'), '--data', str(tmp_path/'d'), '--quiet'])
+    rc = inproc('data', 'build', '--crops', tmp_path/'metadata.csv', '--data', tmp_path/'d', '--quiet')
     err = capsys.readouterr().err
     assert rc == 2 and message in err, err
     assert len(err.strip().splitlines()) == 1 and err.startswith('error: '), err   # one line
@@ -53,8 +56,7 @@ def cells():
     return f
 
 def test_real_bbbc021_crops(cells, tmp_path):
-    r = build(cells, tmp_path/'d')
-    assert r.returncode == 0, r.stderr
+    assert inproc('data', 'build', '--crops', cells, '--data', tmp_path/'d', '--quiet') == 0
     st = PackedStore(tmp_path/'d'/'store')
     io = st.image_obs
     assert (len(io), int(io.is_control.sum()), len(st.pairs), st.image_size) == (5499, 3043, 2456, (32, 32))
