@@ -226,11 +226,22 @@ def _candidates(a) -> list|None:
 # %% ../nbs/24_cli.ipynb #7feeebdd
 def cmd_predict(a):
     from cellfluxmm.predict import Predictor, predict, write_prediction
+    _output(a.out, 'folder')
     p = Predictor(a.run, a.data, a.device)
     pred = predict(p, _controls(a, p), a.compound, dose=a.dose, n=a.n, progress=not a.quiet)
     out = write_prediction(pred, a.out, p)
     print(f"{len(pred.compounds)} perturbation(s) x {a.n} draw(s) written to {out}")
     return 0
+
+# %% ../nbs/24_cli.ipynb #9332f0c6
+def _output(path, kind:str) -> Path:
+    "An output path checked before any work: a file that is not a folder (`kind='file'`) or a folder that is not a file, in a writable place."
+    p = Path(path)
+    if kind == 'file' and p.is_dir(): raise ValueError(f"--out {p} is a folder: give the path of the file to write, e.g. {p/'ranking.csv'}")
+    if kind == 'folder' and p.exists() and not p.is_dir(): raise ValueError(f"--out {p} is a file: give a folder to write into")
+    near = next(q for q in [p, *p.parents] if q.exists())   # the output itself, or the folder it will be made in
+    if not os.access(near, os.W_OK): raise ValueError(f"--out {p}: {near} is not writable; choose another place")
+    return p
 
 # %% ../nbs/24_cli.ipynb #cb972cea
 def _write_ranking(t, out, what):
@@ -246,6 +257,7 @@ def _calibrate(a) -> float:
 def cmd_infer(a):
     from cellfluxmm.inverse import infer
     from cellfluxmm.predict import Predictor
+    _output(a.out, 'file')
     p = Predictor(a.run, a.data, a.device)
     obs = _given(a, 'observed')
     if not obs:
@@ -257,6 +269,7 @@ def cmd_infer(a):
 def cmd_screen(a):
     from cellfluxmm.inverse import screen
     from cellfluxmm.predict import Predictor
+    _output(a.out, 'file')
     p = Predictor(a.run, a.data, a.device)
     target = _given(a, 'target') or None
     controls = _controls(a, p) if (target or _given(a, 'control') or a.image_plate or a.gene_plate) else None

@@ -20,7 +20,8 @@ from .checkpoints import load_ema_model
 from .prepare import Prepared
 
 # %% auto #0
-__all__ = ['Predictor', 'latents', 'plate_controls', 'Prediction', 'generate_latents', 'decode', 'predict', 'write_prediction']
+__all__ = ['Predictor', 'profile_table', 'latents', 'plate_controls', 'Prediction', 'generate_latents', 'decode', 'predict',
+           'write_prediction']
 
 # %% ../nbs/18_predict.ipynb #c24640c6
 class Predictor:
@@ -94,6 +95,13 @@ def _read_images(v, size:tuple) -> np.ndarray:
     if x.dtype != np.uint16: raise ValueError(f"images must be uint16 like a microscope's, got {x.dtype}")
     return x
 
+# %% ../nbs/18_predict.ipynb #0194e83e
+def profile_table(path:Path, genes:typing.Sequence[str]) -> pd.DataFrame:
+    "A CSV of profiles, one per row under the gene names; a first column that is not one of `genes` (an index, sample names) labels the rows."
+    v = pd.read_csv(path)
+    if len(v) == 0: raise ValueError(f"{path} has a header and no profiles: write one profile per row under the gene names")
+    return v if str(v.columns[0]) in set(genes) else v.set_index(v.columns[0])
+
 # %% ../nbs/18_predict.ipynb #3aec95ba
 def _read_profiles(v, genes:list[str]) -> np.ndarray:
     if isinstance(v, (str, Path)):
@@ -102,7 +110,7 @@ def _read_profiles(v, genes:list[str]) -> np.ndarray:
         if p.suffix == '.h5ad':
             import anndata as ad
             a = ad.read_h5ad(p); v = pd.DataFrame(np.asarray(a.X), columns=list(a.var_names))
-        else: v = pd.read_csv(p, index_col=0)
+        else: v = profile_table(p, genes)
     if isinstance(v, pd.DataFrame):
         missing, unknown = [g for g in genes if g not in v.columns], [g for g in v.columns if g not in set(genes)]
         if missing:

@@ -476,6 +476,10 @@ def _sites(ld:pd.DataFrame, image_root, seed:int, report:DataReport) -> tuple[pd
     ids = ld.Metadata_Plate + '/' + ld.Metadata_Well + '/s' + ld.Metadata_Site.astype(str)
     present = np.array([all(f.exists() for f in site_files(r, image_root)) for _, r in ld.iterrows()])
     report.drop('missing channel file', ids[~present])  # such a site is skipped; its well keeps its other sites
+    if len(ld) and not present.any():  # not a few missing files: the wrong folder
+        first = site_files(ld.iloc[0], image_root)[0]
+        raise FileNotFoundError(f"none of the {len(ld)} sites' image files exist (e.g. {first}); "
+                                f"point --image-root at the folder their PathName_* columns are relative to")
     ld = pick_sites(ld[present], seed)
     files = [site_files(r, image_root) for _, r in ld.iterrows()]
     cid = ld.Metadata_broad_sample.map(core_id)

@@ -73,3 +73,15 @@ def test_cli_reports_one_line(tmp_path):
     assert r.returncode == 2 and 'cellfluxmm data build' in r.stderr and 'Traceback' not in r.stderr
     r = subprocess.run([exe, 'reproduce', '--preset', 'smoke', '--variants', 'full,nope', '--data', tmp_path/'d'], capture_output=True, text=True)
     assert r.returncode == 2 and "unknown variant(s) ['nope']" in r.stderr
+
+
+@pytest.mark.parametrize('command', [['infer', '--observed-image-rows', '0'], ['screen', '--reference', 'X'],
+                                     ['predict', '--compound', 'X']])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, command):
+    "`--out` that is a folder (infer, screen) or a file (predict): one `error:` line, exit 2, before the run is even read."
+    from cellfluxmm.cli import main
+    (tmp_path/'file.txt').write_text('x')
+    out = tmp_path/'file.txt' if command[0] == 'predict' else tmp_path
+    rc = main([*command, '--run', str(tmp_path/'no-run'), '--out', str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith('error: --out') and len(err.strip().splitlines()) == 1, err
