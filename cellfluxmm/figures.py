@@ -13,7 +13,7 @@ from .data import PackedStore, read_fields
 from .flow import VARIANTS
 from .gene_baselines import PLATE_BASELINES
 from .metrics import METRICS, SAMPLE_COUNTS, dotted, rgb_scale, sample_tag, to_rgb8
-from .provenance import ARTIFACT_ORDER, first_divergence, read_provenance
+from .provenance import ARTIFACT_ORDER, first_divergence, numeric_differences, read_provenance
 
 # %% auto #0
 __all__ = ['TABLE1_COLUMNS', 'VARIANT_NAMES', 'BASELINE_NAMES', 'PAPER_TABLE1', 'SPECIFICITY_COLUMNS', 'READOUT_COLUMNS',
@@ -427,8 +427,17 @@ def check_reproduction(new:str|Path,                # a folder holding a fresh t
     same = t_new.drop(columns=[c for c in t_new if c.endswith(' sd')])
     identical = same.equals(t_ref.reindex(index=same.index, columns=same.columns))
     runs = sorted(set(p_new.get('runs', {})) & set(p_ref.get('runs', {})))
+    num = lambda p: (p.get('environment') or {}).get('numeric')
     return {'runs': runs, 'divergence': _divergence(p_new, p_ref), 'cells': n, 'identical': identical, 'outside': bad,
-            'k': k, 'atol': atol}
+            'k': k, 'atol': atol, 'numeric': None if num(p_ref) is None else numeric_differences(num(p_ref), num(p_new))}
+
+# %% ../nbs/17_figures.ipynb #331d5b86
+def _numeric_lines(diffs:list|None, diverged:bool) -> list[str]:
+    "The check's word on the numeric environment (BLAS kernels, CPU capability, their variables): every difference, or why none is named."
+    if diffs: return ['numeric environment differs (reference -> now): ' + '; '.join(diffs)]
+    if not diverged: return []
+    if diffs is None: return ["numeric environment: the reference does not record it (its provenance predates the record)"]
+    return ['numeric environment: the same libraries, kernels and variables']
 
 # %% ../nbs/17_figures.ipynb #0f39703d
 def describe_check(res:dict) -> str:
@@ -440,6 +449,7 @@ def describe_check(res:dict) -> str:
         before = ARTIFACT_ORDER[:ARTIFACT_ORDER.index(dv['artifact'])] if dv['artifact'] in ARTIFACT_ORDER else ARTIFACT_ORDER
         lines.append(f"artifacts: first divergence at the {dv['artifact']} of run {dv['run']} (reference {dv['reference']}, now "
                      f"{dv['now']})" + (f"; {', '.join(before)} matched" if before else ''))
+    lines += _numeric_lines(res.get('numeric'), dv is not None)
     if res['identical']: lines.append(f"numbers: identical ({res['cells']} cells)")
     else:
         lines.append(f"numbers: {res['cells'] - len(res['outside'])} of {res['cells']} cells within {res['k']:g} seed "

@@ -4,14 +4,15 @@
 
 # %% ../nbs/01_provenance.ipynb #d8740431
 from __future__ import annotations
-import hashlib, importlib.metadata, importlib.util, json, platform, subprocess
+import hashlib, importlib.metadata, importlib.util, json, os, platform, re, subprocess
 from pathlib import Path
 import torch
 from .core import atomic_path
 
 # %% auto #0
-__all__ = ['PROVENANCE_FILE', 'PACKAGES', 'CPU_FEATURES', 'LOCK_FILE', 'CODE_PATHS', 'ARTIFACT_ORDER', 'content_hash', 'cpu_info',
-           'repo_root', 'environment', 'git_state', 'write_provenance', 'read_provenance', 'first_divergence']
+__all__ = ['PROVENANCE_FILE', 'PACKAGES', 'CPU_FEATURES', 'LOCK_FILE', 'NUMERIC_VARS', 'CODE_PATHS', 'ARTIFACT_ORDER',
+           'content_hash', 'cpu_info', 'repo_root', 'numeric_environment', 'numeric_differences', 'environment',
+           'git_state', 'write_provenance', 'read_provenance', 'first_divergence']
 
 # %% ../nbs/01_provenance.ipynb #3f17d057
 PROVENANCE_FILE = 'provenance.json'  # written into every results folder; never part of a content hash
@@ -53,15 +54,46 @@ def repo_root() -> Path:
 
 LOCK_FILE = 'lock/cpu.txt'  # the reproduction's locked CPU environment (`make lock`)
 
+# %% ../nbs/01_provenance.ipynb #30eb01e1
+NUMERIC_VARS = ('OPENBLAS_CORETYPE', 'OPENBLAS_NUM_THREADS', 'OPENBLAS_VERBOSE', 'MKL_CBWR', 'MKL_NUM_THREADS',
+                'MKL_ENABLE_INSTRUCTIONS', 'MKL_DEBUG_CPU_TYPE', 'OMP_NUM_THREADS', 'ATEN_CPU_CAPABILITY',
+                'NPY_DISABLE_CPU_FEATURES')  # the environment variables that choose kernels and threads
+
+def numeric_environment() -> dict:
+    "The BLAS / OpenMP libraries loaded and the kernel each chose, torch's BLAS, LAPACK and CPU capability, and `NUMERIC_VARS` as set."
+    import numpy, scipy.linalg, threadpoolctl   # loaded first, so that their BLAS libraries are in the report
+    keep = ('user_api', 'internal_api', 'version', 'architecture', 'threading_layer', 'num_threads')
+    libs = {Path(d['filepath']).name: {k: d.get(k) for k in keep} for d in threadpoolctl.threadpool_info()}
+    build = dict(re.findall(r'\b(BLAS_INFO|LAPACK_INFO)=(\w+)', torch.__config__.show()))
+    return {'libraries': dict(sorted(libs.items())),
+            'torch': {'blas': build.get('BLAS_INFO'), 'lapack': build.get('LAPACK_INFO'),
+                      'cpu_capability': torch.backends.cpu.get_cpu_capability(), 'mkldnn': torch.backends.mkldnn.is_available()},
+            'variables': {k: os.environ[k] for k in NUMERIC_VARS if k in os.environ}}
+
+# %% ../nbs/01_provenance.ipynb #313f322b
+def _flat(d, prefix='') -> dict:
+    "A nested record as {'a.b.c': value}."
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, dict): out.update(_flat(v, f'{prefix}{k}.'))
+        else: out[f'{prefix}{k}'] = v
+    return out
+
+# %% ../nbs/01_provenance.ipynb #354ba7e9
+def numeric_differences(reference:dict|None, now:dict|None) -> list[str]:
+    "What differs between two `numeric_environment` records, one 'what: reference -> now' per entry (a library, kernel, variable)."
+    a, b = _flat(reference), _flat(now)
+    return [f"{k}: {a.get(k, 'unset')} -> {b.get(k, 'unset')}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
 # %% ../nbs/01_provenance.ipynb #0da5ddbd
 def environment() -> dict:
-    "Python, the packages' versions, torch's build, threads and determinism, the CPU (and GPU), and the lock file's hash."
+    "Python, the packages' versions, torch's build, threads and determinism, the CPU (and GPU), the lock file's hash, the numeric kernels."
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     return {'python': platform.python_version(), 'platform': platform.platform(),
             'packages': {p: _version(p) for p in PACKAGES},
             'torch': {'version': torch.__version__, 'cuda': torch.version.cuda, 'threads': torch.get_num_threads(),
                       'deterministic': torch.are_deterministic_algorithms_enabled(), 'gpu': gpu},
-            'cpu': cpu_info(), 'lock': content_hash(repo_root()/LOCK_FILE)}
+            'cpu': cpu_info(), 'lock': content_hash(repo_root()/LOCK_FILE), 'numeric': numeric_environment()}
 
 # %% ../nbs/01_provenance.ipynb #1a59dfb1
 CODE_PATHS = ('cellfluxmm', 'nbs', 'settings.ini', 'setup.py', 'pyproject.toml', 'lock', 'Makefile')

@@ -37,3 +37,10 @@ def test_check_names_a_changed_autoencoder_first(smoke, tmp_path):
                  {'results_dir': str(tmp_path/'results'), 'out_dir': str(tmp_path/'figures'), 'preset': 'custom'})
     r = check(tmp_path/'figures', a/'figures')
     assert 'first divergence at the image_ae of run full' in r.stdout and 'store matched' in r.stdout, r.stdout + r.stderr
+    # a BLAS kernel planted in the new record is named beside the divergence (OpenBLAS's kernel choice, issue of bytes across machines)
+    f = tmp_path/'figures'/'table1_provenance.json'; p = json.loads(f.read_text())
+    lib = next(k for k, v in p['environment']['numeric']['libraries'].items() if v['internal_api'] == 'openblas')
+    p['environment']['numeric']['libraries'][lib]['architecture'] = 'PlantedCore'; f.write_text(json.dumps(p))
+    r = check(tmp_path/'figures', a/'figures')
+    line = next((l for l in r.stdout.splitlines() if l.startswith('numeric environment differs (reference -> now): ')), '')
+    assert f'libraries.{lib}.architecture: ' in line and '-> PlantedCore' in line, r.stdout
