@@ -19,6 +19,16 @@ def l1000_dir():
 
 EXE = Path(sys.executable).parent/'cellfluxmm'
 
+def inproc(*args):
+    "The command run in this process (its own code path and exit code, without a process start per case): rc, stdout, stderr."
+    import contextlib, io, types
+    from cellfluxmm.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try: rc = main([str(a) for a in args])
+        except SystemExit as e: rc = e.code
+    return types.SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())
+
 def _command(tmp, extra):
     return [EXE, 'reproduce', '--preset', 'smoke', '--data', tmp/'data', '--results', tmp/'results', '--figures', tmp/'figures', *extra]
 

@@ -77,11 +77,10 @@ def test_cli_reports_one_line(tmp_path):
 
 @pytest.mark.parametrize('command', [['infer', '--observed-image-rows', '0'], ['screen', '--reference', 'X'],
                                      ['predict', '--compound', 'X']])
-def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, command):
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, command):
     "`--out` that is a folder (infer, screen) or a file (predict): one `error:` line, exit 2, before the run is even read."
-    from cellfluxmm.cli import main
+    from conftest import inproc
     (tmp_path/'file.txt').write_text('x')
     out = tmp_path/'file.txt' if command[0] == 'predict' else tmp_path
-    rc = main([*command, '--run', str(tmp_path/'no-run'), '--out', str(out)])
-    err = capsys.readouterr().err
-    assert rc == 2 and err.startswith('error: --out') and len(err.strip().splitlines()) == 1, err
+    r = inproc(*command, '--run', tmp_path/'no-run', '--out', out)
+    assert r.returncode == 2 and r.stderr.startswith('error: --out') and len(r.stderr.strip().splitlines()) == 1, r.stderr

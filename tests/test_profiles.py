@@ -6,21 +6,12 @@ import pandas as pd
 import pytest
 from cellfluxmm.data import PackedStore
 from cellfluxmm.profiles import FEATURE_PREFIXES, bbbc021_profiles, real_data_dir
+from conftest import inproc
 
 EXE = Path(sys.executable).parent/'cellfluxmm'
 
 def cli(*args):
     return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, timeout=300)
-
-def inproc(*args):
-    "The command run in this process (its own code path and exit code, without a process start per case): rc, stdout, stderr."
-    import contextlib, io, types
-    from cellfluxmm.cli import main
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try: rc = main([str(a) for a in args])
-        except SystemExit as e: rc = e.code
-    return types.SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())
 
 def wells(plates=('P1', 'P2'), compounds=('A', 'B'), doses=(1.0, 10.0), n_ctrl=3, n_feat=5, seed=0) -> pd.DataFrame:
     "A per-well table in pycytominer's layout: per plate n_ctrl DMSO wells and each compound at each dose."

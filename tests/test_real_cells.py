@@ -7,6 +7,7 @@ import pytest
 from cellfluxmm.crops import bbbc021_cells, crop_path, write_example_crops
 from cellfluxmm.core import real_data_dir
 from cellfluxmm.data import PackedStore
+from conftest import inproc
 
 EXE = Path(sys.executable).parent/'cellfluxmm'
 
@@ -14,13 +15,8 @@ def build(index, out, *extra):
     return subprocess.run([str(EXE), 'data', 'build', '--crops', str(index), '--data', str(out), '--quiet', *map(str, extra)],
                           capture_output=True, text=True, timeout=300)
 
-def inproc(*args) -> int:
-    "The command in this process (its own code path and exit code, without a second of start-up)."
-    from cellfluxmm.cli import main
-    return main([str(a) for a in args])
-
 def test_fixture_crops(tmp_path):
-    assert inproc('data', 'build', '--crops', write_example_crops(tmp_path, size=24), '--data', tmp_path/'d', '--size', 16, '--quiet') == 0
+    assert inproc('data', 'build', '--crops', write_example_crops(tmp_path, size=24), '--data', tmp_path/'d', '--size', 16, '--quiet').returncode == 0
     st = PackedStore(tmp_path/'d'/'store')
     assert st.channels == ('DNA', 'Tubulin', 'Actin') and st.images.shape == (36, 3, 16, 16) and len(st.pairs) == 24
 
@@ -35,11 +31,11 @@ def _bad_index(tmp, change):
     (lambda t: _bad_index(t, lambda ix: ix.drop(ix.index[(ix.BATCH == 'P1') & (ix.STATE == 0)], inplace=True)),
      "plate(s) ['P1'] have treated cells but no DMSO cells"),
 ])
-def test_bad_crops(tmp_path, capsys, damage, message):
+def test_bad_crops(tmp_path, damage, message):
     "In this process (the command's own code path, without a second of start-up per case); the exit code as the shell sees it below."
     write_example_crops(tmp_path); damage(tmp_path)
-    rc = inproc('data', 'build', '--crops', tmp_path/'metadata.csv', '--data', tmp_path/'d', '--quiet')
-    err = capsys.readouterr().err
+    r = inproc('data', 'build', '--crops', tmp_path/'metadata.csv', '--data', tmp_path/'d', '--quiet')
+    rc, err = r.returncode, r.stderr
     assert rc == 2 and message in err, err
     assert len(err.strip().splitlines()) == 1 and err.startswith('error: '), err   # one line
     assert not (tmp_path/'d'/'store').exists()                                        # nothing written
@@ -56,7 +52,7 @@ def cells():
     return f
 
 def test_real_bbbc021_crops(cells, tmp_path):
-    assert inproc('data', 'build', '--crops', cells, '--data', tmp_path/'d', '--quiet') == 0
+    assert inproc('data', 'build', '--crops', cells, '--data', tmp_path/'d', '--quiet').returncode == 0
     st = PackedStore(tmp_path/'d'/'store')
     io = st.image_obs
     assert (len(io), int(io.is_control.sum()), len(st.pairs), st.image_size) == (5499, 3043, 2456, (32, 32))
