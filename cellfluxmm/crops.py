@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import CHANNELS, cached, channel_names, real_data_dir, rgb_view
+from .core import CHANNELS, cached, channel_names, real_data_dir
 from .data import CONTROL_ID, PackedStore, SplitConfig, StoreWriter, default_split
 from .readers import read_site
 

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 import zarr
 from .core import (CHANNELS, N_TEST, Config, atomic_path, channel_names, images_to_float, images_to_uint16,
-                             rgb_view, rng_for)
+                             rgb_view, rng_for)  # the image conventions, re-exported: cellfluxmm.data.rgb_view keeps working
 from .provenance import content_hash
 
 # %% auto #0
