@@ -228,7 +228,9 @@ def score_cells(fit:dict, cells:dict, ref:np.ndarray) -> pd.DataFrame:
 def readout_shifts(fit:dict, cells:dict, dose:float) -> pd.DataFrame:
     "Each method's mean readout of `MAIN_FEATURES` minus the training DMSO cells', in DMSO standard deviations, at `dose`."
     ch, rcfg, roles = fit['store'].channels, fit['readout_cfg'], fit['roles']
-    base = readout(fit['x'][np.flatnonzero(roles == 'control')], rcfg, channels=ch).astype(float).fillna(0)
+    if 'readout_base' not in fit:  # the DMSO cells' readout: once per fitted seed, not once per dose
+        fit['readout_base'] = readout(fit['x'][np.flatnonzero(roles == 'control')], rcfg, channels=ch).astype(float).fillna(0)
+    base = fit['readout_base']
     feats = [f for f in MAIN_FEATURES if f in base.columns]
     mu, sd = base[feats].mean(), base[feats].std() + 1e-9
     rows = [(m, dose, f, float(v)) for m, a in cells.items()
